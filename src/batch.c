@@ -1,0 +1,319 @@
+/*
+ * tvchat --batch: one poll() loop over standard input and the server.
+ * Every line on standard input is a JSON command; every event is printed
+ * as one JSON line on standard output. Used by tests and bots.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "msg.h"
+#include "utf8.h"
+
+#define BATCH_LINE_MAX	(1024 * 1024)
+
+struct command {
+	const char	*name;
+	void		(*run)(struct client *, json_object *);
+};
+
+static int	batch_quit;
+
+/* Print one event as a JSON line (the client's emit callback). */
+void
+batch_emit(void *arg, json_object *ev)
+{
+	(void)arg;
+	printf("%s\n", msg_text(ev));
+	fflush(stdout);
+}
+
+/* Emit a command error. */
+static void
+command_error(struct client *c, const char *text)
+{
+	json_object	*ev = json_object_new_object();
+
+	json_object_object_add(ev, "event", json_object_new_string("error"));
+	json_object_object_add(ev, "code", json_object_new_string("command"));
+	json_object_object_add(ev, "message", json_object_new_string(text));
+	json_object_object_add(ev, "local", json_object_new_boolean(1));
+	c->emit(c->emit_arg, ev);
+	json_object_put(ev);
+}
+
+/* Return string member k of cmd, or NULL after reporting it missing. */
+static const char *
+need_str(struct client *c, json_object *cmd, const char *k)
+{
+	const char	*v = msg_get_str(cmd, k);
+	char		 text[64];
+
+	if (v == NULL) {
+		snprintf(text, sizeof text, "missing string \"%s\"", k);
+		command_error(c, text);
+	}
+	return v;
+}
+
+/* say {text[, room]}: to the current (or given) room. */
+static void
+cmd_say(struct client *c, json_object *cmd)
+{
+	const char	*text = need_str(c, cmd, "text");
+	const char	*room = msg_get_str(cmd, "room");
+
+	if (text == NULL)
+		return;
+	if (room == NULL)
+		room = c->room;
+	if (!proto_room_valid(room)) {
+		command_error(c, "bad room name");
+		return;
+	}
+	client_say(c, json_object_new_string(room), text,
+	    json_object_get_boolean(msg_get(cmd, "action")));
+}
+
+/* me {text}: an action in the current room. */
+static void
+cmd_me(struct client *c, json_object *cmd)
+{
+	const char	*text = need_str(c, cmd, "text");
+
+	if (text != NULL)
+		client_say(c, json_object_new_string(c->room), text, 1);
+}
+
+/* msg {to: name | [names], text}: a direct message. */
+static void
+cmd_msg(struct client *c, json_object *cmd)
+{
+	json_object	*to = msg_get(cmd, "to"), *list;
+	const char	*text = need_str(c, cmd, "text");
+
+	if (text == NULL)
+		return;
+	list = json_object_new_array();
+	if (to != NULL && json_object_is_type(to, json_type_string))
+		json_object_array_add(list, json_object_get(to));
+	else if (to != NULL && json_object_is_type(to, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(to); i++)
+			json_object_array_add(list, json_object_get(
+			    json_object_array_get_idx(to, i)));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *v = json_object_array_get_idx(list, i);
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    !proto_name_valid(json_object_get_string(v))) {
+			json_object_put(list);
+			command_error(c, "\"to\" must name users");
+			return;
+		}
+	}
+	if (json_object_array_length(list) == 0) {
+		json_object_put(list);
+		command_error(c, "\"to\" must name users");
+		return;
+	}
+	client_say(c, list, text, json_object_get_boolean(msg_get(cmd,
+	    "action")));
+}
+
+static void
+cmd_who(struct client *c, json_object *cmd)
+{
+	client_who(c, msg_get_str(cmd, "room"));
+}
+
+/* join {room} and part {room}: rooms; join also makes it current. */
+static void
+cmd_join(struct client *c, json_object *cmd)
+{
+	const char	*room = need_str(c, cmd, "room");
+
+	if (room == NULL || !proto_room_valid(room)) {
+		command_error(c, "bad room name");
+		return;
+	}
+	snprintf(c->room, sizeof c->room, "%s", room);
+	client_room(c, 1, room);
+}
+
+static void
+cmd_part(struct client *c, json_object *cmd)
+{
+	const char	*room = msg_get_str(cmd, "room");
+
+	if (room == NULL)
+		room = c->room;
+	if (!proto_room_valid(room)) {
+		command_error(c, "bad room name");
+		return;
+	}
+	client_room(c, 0, room);
+	if (proto_name_equal(room, c->room))
+		snprintf(c->room, sizeof c->room, "%s", DEFAULT_ROOM);
+}
+
+static void
+cmd_verify(struct client *c, json_object *cmd)
+{
+	const char	*name = need_str(c, cmd, "name");
+
+	if (name != NULL)
+		client_verify(c, name);
+}
+
+static void
+cmd_trust(struct client *c, json_object *cmd)
+{
+	const char	*name = need_str(c, cmd, "name");
+
+	if (name != NULL)
+		client_trust(c, name);
+}
+
+/* raw {message}: send a protocol message as it is (for tests). */
+static void
+cmd_raw(struct client *c, json_object *cmd)
+{
+	json_object	*m = msg_get(cmd, "message");
+
+	if (m == NULL || !json_object_is_type(m, json_type_object)) {
+		command_error(c, "missing object \"message\"");
+		return;
+	}
+	client_send(c, json_object_get(m));
+}
+
+static void
+cmd_quit(struct client *c, json_object *cmd)
+{
+	batch_quit = 1;
+}
+
+static const struct command commands[] = {
+	{ "say", cmd_say },
+	{ "me", cmd_me },
+	{ "msg", cmd_msg },
+	{ "who", cmd_who },
+	{ "join", cmd_join },
+	{ "part", cmd_part },
+	{ "verify", cmd_verify },
+	{ "trust", cmd_trust },
+	{ "raw", cmd_raw },
+	{ "quit", cmd_quit },
+};
+
+/* Parse and run one command line. */
+static void
+run_line(struct client *c, const char *line, size_t len)
+{
+	json_object	*cmd;
+	const char	*name;
+
+	if (len == 0)
+		return;
+	if (!utf8_valid((const uint8_t *)line, len) ||
+	    (cmd = json_tokener_parse(line)) == NULL) {
+		command_error(c, "not a JSON object");
+		return;
+	}
+	if (!json_object_is_type(cmd, json_type_object) ||
+	    (name = msg_get_str(cmd, "cmd")) == NULL) {
+		json_object_put(cmd);
+		command_error(c, "a command needs a \"cmd\" string");
+		return;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			commands[i].run(c, cmd);
+			json_object_put(cmd);
+			return;
+		}
+	}
+	json_object_put(cmd);
+	command_error(c, "unknown command");
+}
+
+/* Read standard input and run every complete line; -1 at end of input. */
+static int
+read_stdin(struct client *c, struct buf *in)
+{
+	uint8_t		*p, *nl;
+	ssize_t		 n;
+
+	if ((p = buf_reserve(in, 65536)) == NULL) {
+		command_error(c, "command line too long; discarded");
+		buf_reset(in);
+		return 0;
+	}
+	n = read(STDIN_FILENO, p, 65536);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	buf_commit(in, (size_t)n);
+	while ((nl = memchr(buf_ptr(in), '\n', buf_len(in))) != NULL) {
+		size_t len = (size_t)(nl - buf_ptr(in));
+
+		*nl = '\0';
+		run_line(c, (const char *)buf_ptr(in), len);
+		buf_consume(in, len + 1);
+	}
+	return 0;
+}
+
+/* Run until quit, end of input, or the server closing; exit status. */
+int
+batch_run(struct client *c)
+{
+	struct pollfd	pfd[2];
+	struct buf	in;
+	int		stdin_open = 1, status = 0;
+
+	buf_init(&in, BATCH_LINE_MAX);
+	while (!batch_quit && c->state != CLIENT_CLOSED) {
+		/* Commands wait until we are in: they need the roster. */
+		pfd[0] = (struct pollfd){ stdin_open &&
+		    c->state == CLIENT_ACTIVE ? STDIN_FILENO : -1, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ c->fd, POLLIN, 0 };
+		if (buf_len(&c->out) > 0)
+			pfd[1].events |= POLLOUT;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			status = 1;
+			break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    client_read(c) != 0)
+			status = 3;
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    read_stdin(c, &in) != 0) {
+			stdin_open = 0;
+			batch_quit = 1;
+		}
+		if (c->state != CLIENT_CLOSED && client_flush(c) != 0)
+			status = 3;
+	}
+	/* Say goodbye, after what the last commands queued. */
+	if (c->state != CLIENT_CLOSED) {
+		client_send(c, msg_new("quit"));
+		for (int i = 0; i < 50 && buf_len(&c->out) > 0; i++) {
+			pfd[1] = (struct pollfd){ c->fd, POLLOUT, 0 };
+			if (poll(&pfd[1], 1, 100) < 0 || client_flush(c) != 0)
+				break;
+		}
+	}
+	buf_free(&in);
+	return status;
+}

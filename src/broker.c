@@ -1,0 +1,280 @@
+/*
+ * The broker: one poll() loop over a Unix-domain SOCK_SEQPACKET listening
+ * socket and one connection per session (and one from the master). It
+ * routes packets: a delivery to the session owning a slot, a broadcast to
+ * every session but the sender. Writes are non-blocking with a bounded
+ * queue per connection; a connection whose queue overflows is dropped, so
+ * one stuck session never stalls the others.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define BROKER_CONN_QUEUE	16384	/* packets queued to one session */
+#define BROKER_MASTER_SLOT	(-1)
+
+struct broker_conn {
+	int		 fd;
+	int		 registered;
+	int32_t		 slot;
+	uint32_t	 generation;
+	pid_t		 pid;
+	struct pktq	 q;
+};
+
+struct broker {
+	const struct server_config *cfg;
+	struct presence		*presence;
+	int			 listen_fd;
+	struct broker_conn	*conns;
+	size_t			 nconns;
+	size_t			 cap;
+	int32_t			*by_slot;	/* slot -> index in conns, -1 */
+	volatile sig_atomic_t	 quit;
+};
+
+static struct broker	broker;
+
+/* SIGTERM: finish the current round and exit. */
+static void
+on_term(int sig)
+{
+	broker.quit = 1;
+}
+
+/* Accept every pending connection. */
+static void
+accept_conns(struct broker *b)
+{
+	int	fd;
+
+	for (;;) {
+		fd = accept4(b->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("broker: accept");
+			return;
+		}
+		if (b->nconns == b->cap) {
+			b->cap = b->cap ? b->cap * 2 : 64;
+			b->conns = xreallocarray(b->conns, b->cap,
+			    sizeof *b->conns);
+		}
+		memset(&b->conns[b->nconns], 0, sizeof b->conns[0]);
+		b->conns[b->nconns].fd = fd;
+		b->conns[b->nconns].slot = BROKER_MASTER_SLOT - 1;
+		pktq_init(&b->conns[b->nconns].q, BROKER_CONN_QUEUE);
+		b->nconns++;
+	}
+}
+
+/* Close connection i (the last one moves into its place). */
+static void
+drop_conn(struct broker *b, size_t i)
+{
+	struct broker_conn	*c = &b->conns[i];
+
+	if (c->registered && c->slot >= 0 && b->by_slot[c->slot] == (int32_t)i)
+		b->by_slot[c->slot] = -1;
+	close(c->fd);
+	pktq_free(&c->q);
+	b->nconns--;
+	if (i != b->nconns) {
+		b->conns[i] = b->conns[b->nconns];
+		c = &b->conns[i];
+		if (c->registered && c->slot >= 0)
+			b->by_slot[c->slot] = (int32_t)i;
+	}
+}
+
+/* Queue a copy of packet p for connection c; 0, or -1 on overflow. */
+static int
+enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
+{
+	uint8_t	*copy = xmalloc(len);
+
+	memcpy(copy, p, len);
+	if (ipc_send_now(c->fd, &c->q, copy, len) != 0) {
+		log_warnx("broker: session %ld not keeping up; link dropped",
+		    (long)c->pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check a REGISTER against the peer's credentials and the table. */
+static void
+register_conn(struct broker *b, size_t i, const struct ipc_header *h)
+{
+	struct broker_conn	*c = &b->conns[i];
+	struct ucred		 cred;
+	socklen_t		 len = sizeof cred;
+	struct presence_slot	*slot;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return;
+	if (h->slot == BROKER_MASTER_SLOT) {
+		if (cred.pid != getppid())
+			return;
+	} else {
+		if (h->slot < 0 ||
+		    (uint32_t)h->slot >= b->presence->hdr->capacity)
+			return;
+		slot = &b->presence->slots[h->slot];
+		/* A read without the lock: pid and generation are stable
+		 * while the session that owns them is alive. */
+		if (slot->pid != cred.pid || slot->generation != h->generation)
+			return;
+		if (b->by_slot[h->slot] != -1 &&
+		    b->by_slot[h->slot] != (int32_t)i)
+			return;
+		b->by_slot[h->slot] = (int32_t)i;
+	}
+	c->registered = 1;
+	c->slot = h->slot;
+	c->generation = h->generation;
+	c->pid = cred.pid;
+}
+
+/* Route one packet that arrived on connection i. */
+static void
+route(struct broker *b, size_t i, const uint8_t *p, size_t len)
+{
+	struct ipc_header	 h;
+	const uint8_t		*payload;
+	struct broker_conn	*c = &b->conns[i], *d;
+	int32_t			 di;
+
+	if (ipc_parse(p, len, &h, &payload) != 0)
+		return;
+	if (h.kind == IPC_REGISTER) {
+		register_conn(b, i, &h);
+		return;
+	}
+	if (!c->registered)
+		return;
+	switch (h.kind) {
+	case IPC_DELIVER:
+		if (h.slot < 0 || (uint32_t)h.slot >= b->presence->hdr->capacity)
+			return;
+		if ((di = b->by_slot[h.slot]) == -1)
+			return;
+		d = &b->conns[di];
+		if (d->generation == h.generation && enqueue(d, p, len) != 0)
+			shutdown(d->fd, SHUT_RDWR);
+		break;
+	case IPC_BROADCAST:
+		for (size_t j = 0; j < b->nconns; j++) {
+			d = &b->conns[j];
+			if (j == i || !d->registered || d->slot < 0)
+				continue;
+			if (enqueue(d, p, len) != 0)
+				shutdown(d->fd, SHUT_RDWR);
+		}
+		break;
+	}
+}
+
+/* Read every packet waiting on connection i; return -1 if it closed. */
+static int
+read_conn(struct broker *b, size_t i)
+{
+	static uint8_t	pkt[IPC_MAX_PACKET];
+	ssize_t		n;
+
+	for (int k = 0; k < 256; k++) {
+		n = recv(b->conns[i].fd, pkt, sizeof pkt, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		route(b, i, pkt, (size_t)n);
+	}
+	return 0;
+}
+
+/* Run the broker until SIGTERM; never returns. */
+void
+broker_main(const struct server_config *cfg, struct presence *presence,
+    int listen_fd)
+{
+	struct broker		*b = &broker;
+	struct sigaction	 sa;
+	struct pollfd		*pfd = NULL;
+	size_t			 pcap = 0, n;
+
+	memset(b, 0, sizeof *b);
+	b->cfg = cfg;
+	b->presence = presence;
+	b->listen_fd = listen_fd;
+	b->by_slot = xreallocarray(NULL, presence->hdr->capacity,
+	    sizeof *b->by_slot);
+	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
+		b->by_slot[i] = -1;
+	log_set_prefix("broker: ");
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	log_debug("started");
+
+	while (!b->quit) {
+		n = b->nconns + 1;
+		if (n > pcap) {
+			pcap = n * 2;
+			pfd = xreallocarray(pfd, pcap, sizeof *pfd);
+		}
+		pfd[0] = (struct pollfd){ b->listen_fd, POLLIN, 0 };
+		for (size_t i = 0; i < b->nconns; i++) {
+			pfd[i + 1] = (struct pollfd){ b->conns[i].fd, POLLIN, 0 };
+			if (b->conns[i].q.count > 0)
+				pfd[i + 1].events |= POLLOUT;
+		}
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("broker: poll");
+		}
+		/* Walk backwards: drop_conn() moves the last entry. */
+		for (size_t i = b->nconns; i-- > 0; ) {
+			short re = pfd[i + 1].revents;
+
+			if (i >= b->nconns || re == 0)
+				continue;
+			if ((re & (POLLIN | POLLHUP | POLLERR)) &&
+			    read_conn(b, i) != 0) {
+				drop_conn(b, i);
+				continue;
+			}
+			if ((re & POLLOUT) &&
+			    pktq_flush(&b->conns[i].q, b->conns[i].fd) != 0)
+				drop_conn(b, i);
+		}
+		if (pfd[0].revents & POLLIN)
+			accept_conns(b);
+	}
+	exit(0);
+}

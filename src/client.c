@@ -1,0 +1,708 @@
+/*
+ * The protocol side of the tvchat client, shared by the TUI and --batch:
+ * connecting, the handshake, the roster with trust on first use, sealing
+ * outgoing chat and opening incoming chat. It reports everything that
+ * happens as an event (a JSON object, the --batch output format) through
+ * one callback, so front ends only present events.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "client.h"
+#include "log.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#define CLIENT_OUT_MAX		(16u * 1024 * 1024)
+#define CONNECT_TIMEOUT_MS	10000
+
+/*
+ * Connect to host:port with a timeout; return a non-blocking socket, or -1
+ * with a message in err.
+ */
+int
+client_connect(const char *host, int port, int timeout_ms, char *err,
+    size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 service[16];
+	int		 fd = -1, r, one = 1, soerr;
+	socklen_t	 sl;
+	struct pollfd	 pfd;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof service, "%d", port);
+	if ((r = getaddrinfo(host, service, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(r));
+		return -1;
+	}
+	snprintf(err, errlen, "%s port %d: no address", host, port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+		    errno == EINPROGRESS) {
+			pfd = (struct pollfd){ fd, POLLOUT, 0 };
+			sl = sizeof soerr;
+			if (poll(&pfd, 1, timeout_ms) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl)
+			    == 0 && soerr == 0)
+				break;
+			errno = soerr != 0 ? soerr : ETIMEDOUT;
+		} else if (errno == 0 || errno == EISCONN)
+			break;
+		snprintf(err, errlen, "%s port %d: %s", host, port,
+		    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd != -1)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+/* Emit an event object (released after the callback). */
+static void
+emit(struct client *c, json_object *ev)
+{
+	c->emit(c->emit_arg, ev);
+	json_object_put(ev);
+}
+
+/* Return a new event {"event": name}. */
+static json_object *
+event(const char *name)
+{
+	json_object	*ev = json_object_new_object();
+
+	json_object_object_add(ev, "event", json_object_new_string(name));
+	return ev;
+}
+
+static void
+add_str(json_object *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* Emit a local error event (not from the server). */
+static void
+local_error(struct client *c, const char *code, const char *text)
+{
+	json_object	*ev = event("error");
+
+	add_str(ev, "code", code);
+	add_str(ev, "message", text);
+	json_object_object_add(ev, "local", json_object_new_boolean(1));
+	emit(c, ev);
+}
+
+/* Set up a client on connected socket fd for server "host:port". */
+void
+client_init(struct client *c, int fd, const char *server,
+    struct crypto_key *identity, const char *name, struct knownkeys *known,
+    client_emit_fn fn, void *arg)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
+	c->state = CLIENT_HANDSHAKE;
+	frame_decoder_init(&c->dec);
+	buf_init(&c->out, CLIENT_OUT_MAX);
+	c->identity = identity;
+	snprintf(c->name, sizeof c->name, "%s", name);
+	snprintf(c->server, sizeof c->server, "%s", server);
+	snprintf(c->room, sizeof c->room, "%s", DEFAULT_ROOM);
+	c->known = known;
+	c->emit = fn;
+	c->emit_arg = arg;
+}
+
+/* Forget every peer. */
+static void
+clear_peers(struct client *c)
+{
+	for (size_t i = 0; i < c->npeers; i++) {
+		crypto_key_free(c->peers[i].key);
+		json_object_put(c->peers[i].rooms);
+	}
+	free(c->peers);
+	c->peers = NULL;
+	c->npeers = 0;
+}
+
+/* Release the client's state (not the identity, not known keys). */
+void
+client_free(struct client *c)
+{
+	clear_peers(c);
+	frame_decoder_free(&c->dec);
+	buf_free(&c->out);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Return the peer called name (ignoring case), or NULL. */
+struct peer *
+client_peer(struct client *c, const char *name)
+{
+	for (size_t i = 0; i < c->npeers; i++)
+		if (proto_name_equal(c->peers[i].name, name))
+			return &c->peers[i];
+	return NULL;
+}
+
+/* Queue a message for the server (m is released). */
+void
+client_send(struct client *c, json_object *m)
+{
+	if (msg_encode_free(m, &c->out) != 0)
+		local_error(c, "too-big", "message not sent: too big or the "
+		    "connection is not keeping up");
+}
+
+/* Write what is queued; return -1 if the connection broke. */
+int
+client_flush(struct client *c)
+{
+	ssize_t	n;
+
+	while (buf_len(&c->out) > 0) {
+		n = write(c->fd, buf_ptr(&c->out), buf_len(&c->out));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Describe a peer as an event member object. */
+static json_object *
+peer_object(const struct peer *p)
+{
+	json_object	*o = json_object_new_object();
+
+	add_str(o, "name", p->name);
+	add_str(o, "fingerprint", crypto_key_fingerprint(p->key));
+	add_str(o, "trust", trust_name(p->trust));
+	if (p->rooms != NULL)
+		json_object_object_add(o, "rooms", json_object_get(p->rooms));
+	if (p->watching[0] != '\0')
+		add_str(o, "watching", p->watching);
+	return o;
+}
+
+/*
+ * Add or update a peer from a user object of the server; returns it, or
+ * NULL (with an event) if its key is unusable.
+ */
+static struct peer *
+add_peer(struct client *c, json_object *user)
+{
+	struct crypto_key	*key;
+	struct peer		*p;
+	const char		*name = msg_get_str(user, "name");
+	const char		*watching = msg_get_str(user, "watching");
+	json_object		*ev;
+	int			 r;
+
+	if ((r = crypto_key_from_jwk(msg_get(user, "key"), &key)) != 0) {
+		ev = event("bad-key");
+		add_str(ev, "name", name);
+		add_str(ev, "message", crypto_strerror(r));
+		emit(c, ev);
+		return NULL;
+	}
+	if ((p = client_peer(c, name)) == NULL) {
+		c->peers = xreallocarray(c->peers, c->npeers + 1,
+		    sizeof *c->peers);
+		p = &c->peers[c->npeers++];
+		memset(p, 0, sizeof *p);
+	} else {
+		crypto_key_free(p->key);
+		json_object_put(p->rooms);
+		p->rooms = NULL;
+	}
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->key = key;
+	snprintf(p->watching, sizeof p->watching, "%s",
+	    watching ? watching : "");
+	if (msg_get(user, "rooms") != NULL)
+		p->rooms = json_object_get(msg_get(user, "rooms"));
+	if (proto_name_equal(name, c->name))
+		p->trust = crypto_key_equal(key, c->identity) ? TRUST_KNOWN :
+		    TRUST_CHANGED;
+	else
+		p->trust = knownkeys_check(c->known, name,
+		    crypto_key_fingerprint(key));
+	if (p->trust == TRUST_CHANGED) {
+		ev = event("key-changed");
+		add_str(ev, "name", name);
+		add_str(ev, "known", knownkeys_get(c->known, name));
+		add_str(ev, "fingerprint", crypto_key_fingerprint(key));
+		add_str(ev, "message", "WARNING: this user's key has changed. "
+		    "Their messages are marked unverified until you check the "
+		    "fingerprint with them and /trust them.");
+		emit(c, ev);
+	}
+	return p;
+}
+
+/* Remove a peer. */
+static void
+remove_peer(struct client *c, const char *name)
+{
+	struct peer	*p = client_peer(c, name);
+
+	if (p == NULL)
+		return;
+	crypto_key_free(p->key);
+	json_object_put(p->rooms);
+	*p = c->peers[--c->npeers];
+}
+
+/* challenge: prove we hold our key by signing the nonce and our name. */
+static void
+on_challenge(struct client *c, json_object *m)
+{
+	uint8_t		*nonce;
+	size_t		 len;
+	char		*sig;
+	int		 r;
+
+	if (c->state != CLIENT_HANDSHAKE ||
+	    base64url_decode(msg_get_str(m, "nonce"), &nonce, &len) != 0) {
+		local_error(c, "bad-message", "unexpected challenge");
+		return;
+	}
+	if (msg_get_int(m, "version", 0) != PROTOCOL_VERSION)
+		local_error(c, "version", "the server speaks another protocol "
+		    "version; trying anyway");
+	r = crypto_hello_sign(c->identity, nonce, len, c->name, &sig);
+	free(nonce);
+	if (r != 0) {
+		local_error(c, "internal", crypto_strerror(r));
+		return;
+	}
+	client_send(c, msg_hello(c->name, crypto_key_to_jwk(c->identity), sig));
+	free(sig);
+}
+
+/* welcome: we are in; build the roster. */
+static void
+on_welcome(struct client *c, json_object *m)
+{
+	json_object	*users = msg_get(m, "users"), *ev, *list;
+	struct peer	*p;
+
+	c->state = CLIENT_ACTIVE;
+	snprintf(c->name, sizeof c->name, "%s", msg_get_str(m, "name"));
+	clear_peers(c);
+	list = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(users); i++)
+		if ((p = add_peer(c, json_object_array_get_idx(users, i))))
+			json_object_array_add(list, peer_object(p));
+	ev = event("welcome");
+	add_str(ev, "name", c->name);
+	add_str(ev, "server", c->server);
+	add_str(ev, "fingerprint", crypto_key_fingerprint(c->identity));
+	add_str(ev, "motd", msg_get_str(m, "motd"));
+	json_object_object_add(ev, "users", list);
+	json_object_object_add(ev, "videos",
+	    json_object_get(msg_get(m, "videos")));
+	emit(c, ev);
+}
+
+/* join: a user arrived. */
+static void
+on_join(struct client *c, json_object *m)
+{
+	struct peer	*p = add_peer(c, msg_get(m, "user"));
+	json_object	*ev;
+
+	if (p == NULL)
+		return;
+	ev = event("join");
+	json_object_object_add(ev, "user", peer_object(p));
+	add_str(ev, "name", p->name);
+	emit(c, ev);
+}
+
+/* leave: a user went away. */
+static void
+on_leave(struct client *c, json_object *m)
+{
+	json_object	*ev = event("leave");
+
+	add_str(ev, "name", msg_get_str(m, "name"));
+	add_str(ev, "reason", msg_get_str(m, "reason"));
+	remove_peer(c, msg_get_str(m, "name"));
+	emit(c, ev);
+}
+
+/* error: show it; a fatal one is followed by the server closing. */
+static void
+on_error(struct client *c, json_object *m)
+{
+	json_object	*ev = event("error");
+
+	add_str(ev, "code", msg_get_str(m, "code"));
+	add_str(ev, "message", msg_get_str(m, "message"));
+	emit(c, ev);
+}
+
+/* who: the server's roster (refreshes ours). */
+static void
+on_who(struct client *c, json_object *m)
+{
+	json_object	*users = msg_get(m, "users"), *ev, *list;
+	struct peer	*p;
+
+	list = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(users); i++)
+		if ((p = add_peer(c, json_object_array_get_idx(users, i))))
+			json_object_array_add(list, peer_object(p));
+	ev = event("who");
+	add_str(ev, "room", msg_get_str(m, "room"));
+	json_object_object_add(ev, "users", list);
+	emit(c, ev);
+}
+
+/* room-join / room-leave notices. */
+static void
+on_room(struct client *c, json_object *m)
+{
+	json_object	*ev = event(msg_type(m));
+	struct peer	*p = client_peer(c, msg_get_str(m, "name"));
+	const char	*room = msg_get_str(m, "room");
+	int		 join = strcmp(msg_type(m), "room-join") == 0;
+
+	if (p != NULL) {
+		json_object *rooms = json_object_new_array();
+
+		for (size_t i = 0; p->rooms != NULL &&
+		    i < json_object_array_length(p->rooms); i++) {
+			const char *r = json_object_get_string(
+			    json_object_array_get_idx(p->rooms, i));
+
+			if (!proto_name_equal(r, room))
+				json_object_array_add(rooms,
+				    json_object_new_string(r));
+		}
+		if (join)
+			json_object_array_add(rooms, json_object_new_string(room));
+		json_object_put(p->rooms);
+		p->rooms = rooms;
+	}
+	add_str(ev, "room", room);
+	add_str(ev, "name", msg_get_str(m, "name"));
+	emit(c, ev);
+}
+
+/* chat: open it, check who signed it, and report it either way. */
+static void
+on_chat(struct client *c, json_object *m)
+{
+	const char	*from = msg_get_str(m, "from");
+	struct peer	*p = client_peer(c, from);
+	json_object	*ev, *inner = NULL, *text;
+	uint8_t		*plain = NULL;
+	size_t		 len;
+	int		 r = CRYPTO_E_SIGNATURE;
+
+	if (p != NULL)
+		r = crypto_open(c->identity, c->name, p->key, from,
+		    msg_get(m, "to"), msg_get_str(m, "id"),
+		    msg_get(m, "sealed"), &plain, &len);
+	if (r == CRYPTO_OK)
+		inner = json_tokener_parse((const char *)plain);
+	if (r == CRYPTO_OK && (inner == NULL ||
+	    !json_object_object_get_ex(inner, "text", &text) ||
+	    !json_object_is_type(text, json_type_string)))
+		r = CRYPTO_E_FORMAT;
+	if (r != CRYPTO_OK) {
+		ev = event("chat-failed");
+		add_str(ev, "from", from);
+		add_str(ev, "id", msg_get_str(m, "id"));
+		json_object_object_add(ev, "to",
+		    json_object_get(msg_get(m, "to")));
+		add_str(ev, "reason", p == NULL ? "sender is not on the roster"
+		    : crypto_strerror(r));
+		emit(c, ev);
+		json_object_put(inner);
+		free(plain);
+		return;
+	}
+	ev = event("chat");
+	add_str(ev, "id", msg_get_str(m, "id"));
+	add_str(ev, "from", from);
+	json_object_object_add(ev, "to", json_object_get(msg_get(m, "to")));
+	json_object_object_add(ev, "ts", json_object_new_int64(
+	    msg_get_int(m, "ts", 0)));
+	add_str(ev, "text", json_object_get_string(text));
+	json_object_object_add(ev, "action", json_object_new_boolean(
+	    json_object_get_boolean(msg_get(inner, "action"))));
+	json_object_object_add(ev, "direct", json_object_new_boolean(
+	    json_object_is_type(msg_get(m, "to"), json_type_array)));
+	json_object_object_add(ev, "verified",
+	    json_object_new_boolean(p->trust != TRUST_CHANGED));
+	emit(c, ev);
+	json_object_put(inner);
+	freezero(plain, len);
+}
+
+/* ping: answer. */
+static void
+on_ping(struct client *c, json_object *m)
+{
+	client_send(c, msg_pong(msg_get_int(m, "id", 0)));
+}
+
+/* Messages we accept but do not act on yet (video arrives later). */
+static void
+on_other(struct client *c, json_object *m)
+{
+	json_object	*ev = event(msg_type(m));
+
+	json_object_object_foreach(m, k, v) {
+		if (strcmp(k, "type") != 0)
+			json_object_object_add(ev, k, json_object_get(v));
+	}
+	emit(c, ev);
+}
+
+static const struct {
+	const char	*type;
+	void		(*handler)(struct client *, json_object *);
+} handlers[] = {
+	{ "challenge", on_challenge },
+	{ "welcome", on_welcome },
+	{ "join", on_join },
+	{ "leave", on_leave },
+	{ "error", on_error },
+	{ "who", on_who },
+	{ "room-join", on_room },
+	{ "room-leave", on_room },
+	{ "chat", on_chat },
+	{ "ping", on_ping },
+	{ "pong", on_other },
+	{ "videos", on_other },
+	{ "stream", on_other },
+	{ "stream-end", on_other },
+	{ "quality-changed", on_other },
+};
+
+/* Handle one frame from the server. */
+static void
+handle_frame(struct client *c, const struct frame *f)
+{
+	char		 why[MSG_WHY_LEN];
+	json_object	*m;
+	enum proto_error e;
+
+	if (f->type != FRAME_TYPE_JSON)
+		return;	/* video frames arrive with the video pipeline */
+	if ((e = msg_parse(f->payload, f->len, MSG_TO_CLIENT, &m, why,
+	    sizeof why)) != PROTO_OK) {
+		local_error(c, proto_error_name(e), why);
+		return;
+	}
+	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+		if (strcmp(handlers[i].type, msg_type(m)) == 0) {
+			handlers[i].handler(c, m);
+			break;
+		}
+	}
+	json_object_put(m);
+}
+
+/*
+ * Read from the server and handle complete frames. Returns 0, or -1 when
+ * the connection is over (a "closed" event has been emitted).
+ */
+int
+client_read(struct client *c)
+{
+	uint8_t		 data[65536];
+	struct frame	 f;
+	size_t		 used, off = 0;
+	ssize_t		 n;
+	json_object	*ev;
+
+	n = read(c->fd, data, sizeof data);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		ev = event("closed");
+		add_str(ev, "reason", n == 0 ? "the server closed the "
+		    "connection" : strerror(errno));
+		c->state = CLIENT_CLOSED;
+		emit(c, ev);
+		return -1;
+	}
+	while (off < (size_t)n) {
+		switch (frame_decoder_feed(&c->dec, data + off, (size_t)n - off,
+		    &used, &f)) {
+		case FRAME_READY:
+			handle_frame(c, &f);
+			free(f.payload);
+			break;
+		case FRAME_NEED_MORE:
+			break;
+		case FRAME_ERROR:
+			local_error(c, proto_error_name(c->dec.error),
+			    "the server sent a bad frame");
+			ev = event("closed");
+			add_str(ev, "reason", "protocol error");
+			c->state = CLIENT_CLOSED;
+			emit(c, ev);
+			return -1;
+		}
+		off += used;
+	}
+	return 0;
+}
+
+/*
+ * Seal text for target (a room string or an array of names; taken) and
+ * send it. action marks a /me. Returns 0, or -1 (an error event says why).
+ */
+int
+client_say(struct client *c, json_object *target, const char *text,
+    int action)
+{
+	struct crypto_recipient	*rcpt;
+	json_object		*inner, *sealed;
+	const char		*plain;
+	size_t			 n = 0;
+	char			 id[32];
+	int			 r;
+
+	if (c->state != CLIENT_ACTIVE) {
+		json_object_put(target);
+		local_error(c, "not-connected", "not connected");
+		return -1;
+	}
+	rcpt = xreallocarray(NULL, c->npeers + 1, sizeof *rcpt);
+	for (size_t i = 0; i < c->npeers; i++) {
+		struct peer	*p = &c->peers[i];
+		int		 want = 0;
+
+		if (json_object_is_type(target, json_type_string)) {
+			for (size_t j = 0; p->rooms != NULL &&
+			    j < json_object_array_length(p->rooms); j++)
+				want |= proto_name_equal(json_object_get_string(
+				    json_object_array_get_idx(p->rooms, j)),
+				    json_object_get_string(target));
+		} else {
+			for (size_t j = 0; j < json_object_array_length(target);
+			    j++)
+				want |= proto_name_equal(json_object_get_string(
+				    json_object_array_get_idx(target, j)),
+				    p->name);
+		}
+		want |= proto_name_equal(p->name, c->name);
+		if (want)
+			rcpt[n++] = (struct crypto_recipient){ p->name, p->key };
+	}
+	if (client_peer(c, c->name) == NULL)
+		rcpt[n++] = (struct crypto_recipient){ c->name, c->identity };
+	inner = json_object_new_object();
+	add_str(inner, "text", text);
+	if (action)
+		json_object_object_add(inner, "action",
+		    json_object_new_boolean(1));
+	plain = msg_text(inner);
+	snprintf(id, sizeof id, "%lx-%llu", (long)time(NULL),
+	    (unsigned long long)++c->next_id);
+	r = crypto_seal(c->identity, c->name, target, id, rcpt, n,
+	    (const uint8_t *)plain, strlen(plain), &sealed);
+	json_object_put(inner);
+	free(rcpt);
+	if (r != 0) {
+		json_object_put(target);
+		local_error(c, "not-sent", crypto_strerror(r));
+		return -1;
+	}
+	client_send(c, msg_chat_send(target, id, sealed));
+	return 0;
+}
+
+/* Ask for the roster (of one room, or everyone). */
+void
+client_who(struct client *c, const char *room)
+{
+	client_send(c, msg_who_request(room));
+}
+
+/* Join (join=1) or leave a room. */
+void
+client_room(struct client *c, int join, const char *room)
+{
+	client_send(c, msg_room(join ? "room-join" : "room-leave", room, NULL));
+}
+
+/* Report a peer's fingerprint next to the one we recorded. */
+void
+client_verify(struct client *c, const char *name)
+{
+	struct peer	*p = client_peer(c, name);
+	json_object	*ev = event("verify");
+
+	add_str(ev, "name", name);
+	if (p != NULL) {
+		add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
+		add_str(ev, "trust", trust_name(p->trust));
+	}
+	add_str(ev, "known", proto_name_equal(name, c->name) ?
+	    crypto_key_fingerprint(c->identity) :
+	    knownkeys_get(c->known, name));
+	emit(c, ev);
+}
+
+/* Trust a peer's current key from now on. */
+void
+client_trust(struct client *c, const char *name)
+{
+	struct peer	*p = client_peer(c, name);
+	json_object	*ev;
+
+	if (p == NULL) {
+		local_error(c, "no-such-user", "no such user");
+		return;
+	}
+	if (knownkeys_set(c->known, p->name, crypto_key_fingerprint(p->key))
+	    != 0)
+		local_error(c, "io", "could not save the known keys file");
+	p->trust = TRUST_KNOWN;
+	ev = event("trusted");
+	add_str(ev, "name", p->name);
+	add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
+	emit(c, ev);
+}

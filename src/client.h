@@ -1,0 +1,62 @@
+/* The protocol side of tvchat: connection, handshake, roster, chat. */
+#ifndef TVCHAT_CLIENT_H
+#define TVCHAT_CLIENT_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "frame.h"
+#include "knownkeys.h"
+
+enum client_state {
+	CLIENT_HANDSHAKE,
+	CLIENT_ACTIVE,
+	CLIENT_CLOSED
+};
+
+struct peer {
+	char			 name[NAME_MAX_LEN + 1];
+	struct crypto_key	*key;
+	enum trust		 trust;
+	json_object		*rooms;
+	char			 watching[VIDEO_NAME_MAX_LEN + 1];
+};
+
+/* Called for every event, as a JSON object the callee may keep (get). */
+typedef void (*client_emit_fn)(void *, json_object *);
+
+struct client {
+	int			 fd;
+	enum client_state	 state;
+	struct frame_decoder	 dec;
+	struct buf		 out;
+	struct crypto_key	*identity;
+	char			 name[NAME_MAX_LEN + 1];
+	char			 server[300];	/* "host:port" */
+	struct knownkeys	*known;
+	struct peer		*peers;
+	size_t			 npeers;
+	char			 room[ROOM_MAX_LEN + 1];	/* current */
+	uint64_t		 next_id;
+	client_emit_fn		 emit;
+	void			*emit_arg;
+};
+
+int	client_connect(const char *, int, int, char *, size_t);
+void	client_init(struct client *, int, const char *, struct crypto_key *,
+	    const char *, struct knownkeys *, client_emit_fn, void *);
+void	client_free(struct client *);
+int	client_read(struct client *);
+int	client_flush(struct client *);
+int	client_say(struct client *, json_object *, const char *, int);
+void	client_send(struct client *, json_object *);
+void	client_who(struct client *, const char *);
+void	client_room(struct client *, int, const char *);
+void	client_verify(struct client *, const char *);
+void	client_trust(struct client *, const char *);
+struct peer *client_peer(struct client *, const char *);
+
+#endif

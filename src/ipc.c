@@ -1,0 +1,228 @@
+/* Internal packets over SOCK_SEQPACKET: building, parsing, queueing. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "ipc.h"
+#include "xmalloc.h"
+
+/* Initialise an empty queue that holds at most max packets. */
+void
+pktq_init(struct pktq *q, size_t max)
+{
+	memset(q, 0, sizeof *q);
+	q->max = max;
+}
+
+/* Free every queued packet. */
+void
+pktq_free(struct pktq *q)
+{
+	for (size_t i = 0; i < q->count; i++)
+		free(q->items[(q->head + i) % q->cap].data);
+	free(q->items);
+	pktq_init(q, q->max);
+}
+
+/* Queue a packet (taking ownership); return 0, or -1 if the queue is full. */
+int
+pktq_push(struct pktq *q, uint8_t *data, size_t len)
+{
+	struct pktq_item	*items;
+	size_t			 ncap;
+
+	if (q->count >= q->max)
+		return -1;
+	if (q->count == q->cap) {
+		ncap = q->cap == 0 ? 16 : q->cap * 2;
+		items = xreallocarray(NULL, ncap, sizeof *items);
+		for (size_t i = 0; i < q->count; i++)
+			items[i] = q->items[(q->head + i) % q->cap];
+		free(q->items);
+		q->items = items;
+		q->cap = ncap;
+		q->head = 0;
+	}
+	q->items[(q->head + q->count) % q->cap] = (struct pktq_item){ data, len };
+	q->count++;
+	q->bytes += len;
+	return 0;
+}
+
+/*
+ * Send queued packets on fd until it would block, in batches with
+ * sendmmsg(). Returns 0 (queue may be non-empty), or -1 if the peer is
+ * gone or another error happened.
+ */
+int
+pktq_flush(struct pktq *q, int fd)
+{
+	struct mmsghdr	msgs[64];
+	struct iovec	iov[64];
+	int		n, sent;
+
+	while (q->count > 0) {
+		n = q->count < 64 ? (int)q->count : 64;
+		memset(msgs, 0, sizeof msgs[0] * (size_t)n);
+		for (int i = 0; i < n; i++) {
+			struct pktq_item *it =
+			    &q->items[(q->head + (size_t)i) % q->cap];
+
+			iov[i].iov_base = it->data;
+			iov[i].iov_len = it->len;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(fd, msgs, (unsigned int)n, MSG_NOSIGNAL);
+		if (sent == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS)
+				return 0;
+			return -1;
+		}
+		for (int i = 0; i < sent; i++) {
+			free(q->items[q->head].data);
+			q->bytes -= q->items[q->head].len;
+			q->head = (q->head + 1) % q->cap;
+			q->count--;
+		}
+		if (sent < n)
+			return 0;
+	}
+	return 0;
+}
+
+/* Return a new packet of kind for slot/generation with payload. */
+uint8_t *
+ipc_packet(enum ipc_kind kind, int32_t slot, uint32_t generation,
+    const void *payload, size_t len, size_t *outlen)
+{
+	struct ipc_header	 h = { 0 };
+	uint8_t			*p = xmalloc(sizeof h + len);
+
+	h.kind = (uint16_t)kind;
+	h.slot = slot;
+	h.generation = generation;
+	h.len = (uint32_t)len;
+	memcpy(p, &h, sizeof h);
+	if (len > 0)
+		memcpy(p + sizeof h, payload, len);
+	*outlen = sizeof h + len;
+	return p;
+}
+
+/* Parse a received packet; return 0, or -1 if it is malformed. */
+int
+ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
+    const uint8_t **payload)
+{
+	if (len < sizeof *h)
+		return -1;
+	memcpy(h, p, sizeof *h);
+	if (h->len != len - sizeof *h || h->len > IPC_MAX_PAYLOAD)
+		return -1;
+	if (h->kind < IPC_REGISTER || h->kind > IPC_TOO_SLOW)
+		return -1;
+	*payload = p + sizeof *h;
+	return 0;
+}
+
+/*
+ * Send a packet at once if nothing is queued before it, else queue it
+ * (taking ownership either way). Returns 0, or -1 if the queue is full
+ * or the socket failed (the packet is freed).
+ */
+int
+ipc_send_now(int fd, struct pktq *q, uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	if (q->count == 0 && fd != -1) {
+		do {
+			n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} while (n == -1 && errno == EINTR);
+		if (n == (ssize_t)len) {
+			free(p);
+			return 0;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOBUFS) {
+			free(p);
+			return -1;
+		}
+	}
+	if (pktq_push(q, p, len) != 0) {
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill a sockaddr_un for path; return 0 or -1 (ENAMETOOLONG). */
+static int
+unix_address(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* Listen on a new SOCK_SEQPACKET socket at path; return the fd or -1. */
+int
+ipc_listen(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	if (unix_address(&sun, path) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    listen(fd, 512) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect a non-blocking SOCK_SEQPACKET socket to path; fd or -1. */
+int
+ipc_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, sndbuf = 1 << 20;
+
+	if (unix_address(&sun, path) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

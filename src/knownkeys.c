@@ -1,0 +1,224 @@
+/*
+ * Trust on first use. $XDG_DATA_HOME/tvchat/known_keys holds one line per
+ * (server, name): "server name fingerprint". A name seen for the first time
+ * is recorded; the same name with another key is reported as changed and
+ * stays so until the user trusts the new key. Entries are per server
+ * because names are only unique within one server.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "knownkeys.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define KNOWNKEYS_MAX_FILE	(4 * 1024 * 1024)
+
+struct knownkey {
+	char	*server;
+	char	*name;
+	char	*fingerprint;
+};
+
+struct knownkeys {
+	char		*path;
+	char		*server;
+	struct knownkey	*keys;
+	size_t		 n;
+};
+
+/* Return the default path of the known_keys file (a new string). */
+char *
+knownkeys_default_path(void)
+{
+	return util_xdg_path("XDG_DATA_HOME", ".local/share",
+	    "tvchat/known_keys");
+}
+
+/* Return "new", "known" or "changed". */
+const char *
+trust_name(enum trust t)
+{
+	switch (t) {
+	case TRUST_NEW:
+		return "new";
+	case TRUST_KNOWN:
+		return "known";
+	case TRUST_CHANGED:
+		return "changed";
+	}
+	return "?";
+}
+
+/* Add an entry in memory. */
+static void
+add(struct knownkeys *k, const char *server, const char *name, const char *fp)
+{
+	k->keys = xreallocarray(k->keys, k->n + 1, sizeof *k->keys);
+	k->keys[k->n].server = xstrdup(server);
+	k->keys[k->n].name = xstrdup(name);
+	k->keys[k->n].fingerprint = xstrdup(fp);
+	k->n++;
+}
+
+/*
+ * Load the known keys at path for server ("host:port"). A missing file is
+ * an empty list; malformed lines are skipped with a warning. Never NULL.
+ */
+struct knownkeys *
+knownkeys_open(const char *path, const char *server)
+{
+	struct knownkeys	*k = xcalloc(1, sizeof *k);
+	uint8_t			*text;
+	size_t			 len;
+	char			*line, *save, *srv, *name, *fp;
+	int			 fd, lineno = 0;
+
+	k->path = xstrdup(path);
+	k->server = xstrdup(server);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s", path);
+		return k;
+	}
+	if (util_read_file(fd, KNOWNKEYS_MAX_FILE, &text, &len) != 0) {
+		log_warn("%s", path);
+		close(fd);
+		return k;
+	}
+	close(fd);
+	for (line = strtok_r((char *)text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *fsave;
+
+		lineno++;
+		if (line[0] == '#')
+			continue;
+		srv = strtok_r(line, " \t", &fsave);
+		name = strtok_r(NULL, " \t", &fsave);
+		fp = strtok_r(NULL, " \t", &fsave);
+		if (srv == NULL || name == NULL || fp == NULL ||
+		    !proto_name_valid(name) || strncmp(fp, "SHA256:", 7) != 0) {
+			log_warnx("%s:%d: malformed line ignored", path, lineno);
+			continue;
+		}
+		add(k, srv, name, fp);
+	}
+	free(text);
+	return k;
+}
+
+/* Free the list. */
+void
+knownkeys_free(struct knownkeys *k)
+{
+	if (k == NULL)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->keys[i].server);
+		free(k->keys[i].name);
+		free(k->keys[i].fingerprint);
+	}
+	free(k->keys);
+	free(k->path);
+	free(k->server);
+	free(k);
+}
+
+/* Return the entry for name on our server, or NULL. */
+static struct knownkey *
+find(struct knownkeys *k, const char *name)
+{
+	for (size_t i = k->n; i-- > 0; )
+		if (strcmp(k->keys[i].server, k->server) == 0 &&
+		    proto_name_equal(k->keys[i].name, name))
+			return &k->keys[i];
+	return NULL;
+}
+
+/* Return the recorded fingerprint of name, or NULL. */
+const char *
+knownkeys_get(struct knownkeys *k, const char *name)
+{
+	struct knownkey	*e = find(k, name);
+
+	return e == NULL ? NULL : e->fingerprint;
+}
+
+/* Rewrite the file from memory (atomically); return 0 or -1. */
+static int
+save(struct knownkeys *k)
+{
+	char	*dir = util_dirname(k->path), *tmp;
+	FILE	*f;
+	int	 fd, r = 0;
+
+	if (util_mkdir_p(dir, 0700) != 0) {
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	xasprintf(&tmp, "%s.tmp%ld", k->path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	fprintf(f, "# tvchat known keys: server name fingerprint\n");
+	for (size_t i = 0; i < k->n; i++)
+		fprintf(f, "%s %s %s\n", k->keys[i].server, k->keys[i].name,
+		    k->keys[i].fingerprint);
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		r = -1;
+	if (fclose(f) != 0)
+		r = -1;
+	if (r == 0 && rename(tmp, k->path) != 0)
+		r = -1;
+	if (r != 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+/*
+ * Check the key fingerprint fp presented for name: record it if the name
+ * is new (trust on first use). Returns the trust state.
+ */
+enum trust
+knownkeys_check(struct knownkeys *k, const char *name, const char *fp)
+{
+	struct knownkey	*e = find(k, name);
+
+	if (e == NULL) {
+		add(k, k->server, name, fp);
+		if (save(k) != 0)
+			log_warn("cannot save %s", k->path);
+		return TRUST_NEW;
+	}
+	return strcmp(e->fingerprint, fp) == 0 ? TRUST_KNOWN : TRUST_CHANGED;
+}
+
+/* Trust fp for name from now on (replacing any old key); 0 or -1. */
+int
+knownkeys_set(struct knownkeys *k, const char *name, const char *fp)
+{
+	struct knownkey	*e = find(k, name);
+
+	if (e == NULL)
+		add(k, k->server, name, fp);
+	else {
+		free(e->fingerprint);
+		e->fingerprint = xstrdup(fp);
+	}
+	return save(k);
+}

@@ -1,0 +1,131 @@
+/* Logging to stderr or syslog, and fatal()/fatalx() which log and exit. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_progname = "tvchat";
+static const char	*log_prefix = "";
+static enum log_target	 log_target = LOG_TO_STDERR;
+static int		 log_debug_on;
+
+/* Start logging as progname to target; debug enables log_debug(). */
+void
+log_open(const char *progname, enum log_target target, int debug)
+{
+	log_progname = progname;
+	log_target = target;
+	log_debug_on = debug;
+	if (target == LOG_TO_SYSLOG)
+		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* Set a short tag (e.g. "session alice") put before every message. */
+void
+log_set_prefix(const char *prefix)
+{
+	log_prefix = prefix;
+}
+
+/* Write one message at a syslog priority, with an optional errno text. */
+static void
+log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+	int	saved = errno;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (log_target == LOG_TO_SYSLOG) {
+		if (errnum != 0)
+			syslog(pri, "%s%s: %s", log_prefix, msg,
+			    strerror(errnum));
+		else
+			syslog(pri, "%s%s", log_prefix, msg);
+	} else {
+		if (errnum != 0)
+			fprintf(stderr, "%s: %s%s: %s\n", log_progname,
+			    log_prefix, msg, strerror(errnum));
+		else
+			fprintf(stderr, "%s: %s%s\n", log_progname,
+			    log_prefix, msg);
+	}
+	errno = saved;
+}
+
+/* Log a warning followed by strerror(errno). */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+	int	errnum = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, errnum, fmt, ap);
+	va_end(ap);
+}
+
+/* Log a warning. */
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Log an informational message. */
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Log a debug message if debug logging is on. */
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!log_debug_on)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Log an error with strerror(errno) and exit 1. */
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+	int	errnum = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, errnum, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* Log an error and exit 1. */
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

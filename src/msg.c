@@ -1,0 +1,1122 @@
+/*
+ * JSON messages of the wire protocol. msg_parse() turns a frame payload into
+ * a json-c object only if it is valid UTF-8, one JSON object, of a known type
+ * for its direction, with every required field present and well-formed; the
+ * rules live in one table (specs[]) that tvchat-protocol(5) mirrors.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+#define JSON_MAX_DEPTH		16
+#define B64_MAX_WRAPPED		1024	/* a 4096-bit RSA block is 683 chars */
+#define B64_MAX_JWK_N		1024
+#define B64_MAX_JWK_E		16
+#define B64_MAX_NONCE		64
+#define B64_MAX_CIPHERTEXT	BASE64_ENCODED_LEN(CHAT_MAX_PLAINTEXT)
+#define FINGERPRINT_MAX		64
+#define SERVER_NAME_MAX		64
+#define MOTD_MAX		1024
+#define USERS_MAX		4096
+#define VIDEOS_MAX		1024
+#define DURATION_MAX		(7 * 24 * 3600.0)
+
+enum kind {
+	K_INT,		/* integer in [min, max] */
+	K_NUM,		/* number in [min, max] */
+	K_STR,		/* UTF-8 string of at most max bytes (min: least) */
+	K_NAME,		/* user name */
+	K_ROOM,		/* room name */
+	K_B64,		/* base64url string of min..max characters */
+	K_QUALITY,	/* "240p" | "720p" | "1440p" (min=1: also "auto") */
+	K_CHOICE,	/* one of choices[] */
+	K_TARGET,	/* room name, or array of 1..CHAT_MAX_RECIPIENTS names */
+	K_SIZE,		/* [w, h], each 1..VIDEO_SIZE_MAX */
+	K_JWK,		/* {"kty":"RSA","n":b64,"e":b64} */
+	K_USER,		/* user object */
+	K_USERS,	/* array of user objects */
+	K_SEALED_UP,	/* sealed chat as uploaded, with "keys" */
+	K_SEALED_DOWN,	/* sealed chat as delivered, with one "key" */
+	K_VIDEOS,	/* array of video descriptions */
+	K_ROOMS,	/* array of room names */
+};
+
+struct field {
+	const char		*name;
+	enum kind		 kind;
+	int			 required;
+	int64_t			 min;
+	int64_t			 max;
+	const char *const	*choices;
+	enum proto_error	 code;	/* when invalid; 0: bad-message */
+};
+
+struct spec {
+	const char		*type;
+	enum msg_dir		 dir;
+	const struct field	*fields;
+};
+
+static const char *const stream_end_reasons[] = {
+	"finished", "stopped", "error", NULL
+};
+static const char *const quality_whys[] = { "asked", "auto", NULL };
+
+#define REQ	1
+#define OPT	0
+#define END	{ NULL, 0, 0, 0, 0, NULL, 0 }
+
+static const struct field f_empty[] = { END };
+static const struct field f_challenge[] = {
+	{ "version", K_INT, REQ, 1, 65535, NULL, 0 },
+	{ "server", K_STR, REQ, 0, SERVER_NAME_MAX, NULL, 0 },
+	{ "nonce", K_B64, REQ, 43, B64_MAX_NONCE, NULL, 0 },
+	END
+};
+static const struct field f_hello[] = {
+	{ "version", K_INT, REQ, 1, 65535, NULL, PROTO_E_VERSION },
+	{ "name", K_NAME, REQ, 0, 0, NULL, PROTO_E_NAME },
+	{ "key", K_JWK, REQ, 0, 0, NULL, PROTO_E_KEY },
+	{ "sig", K_B64, REQ, 2, B64_MAX_WRAPPED, NULL, 0 },
+	END
+};
+static const struct field f_welcome[] = {
+	{ "name", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "users", K_USERS, REQ, 0, 0, NULL, 0 },
+	{ "videos", K_VIDEOS, REQ, 0, 0, NULL, 0 },
+	{ "motd", K_STR, OPT, 0, MOTD_MAX, NULL, 0 },
+	{ "rooms", K_ROOMS, OPT, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_error[] = {
+	{ "code", K_STR, REQ, 1, 32, NULL, 0 },
+	{ "message", K_STR, REQ, 0, MESSAGE_TEXT_MAX, NULL, 0 },
+	END
+};
+static const struct field f_join[] = {
+	{ "user", K_USER, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_leave[] = {
+	{ "name", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "reason", K_STR, REQ, 0, MESSAGE_TEXT_MAX, NULL, 0 },
+	END
+};
+static const struct field f_who_request[] = {
+	{ "room", K_ROOM, OPT, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_who_reply[] = {
+	{ "users", K_USERS, REQ, 0, 0, NULL, 0 },
+	{ "room", K_ROOM, OPT, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_room_request[] = {
+	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_room_notice[] = {
+	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
+	{ "name", K_NAME, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_chat_send[] = {
+	{ "to", K_TARGET, REQ, 0, 0, NULL, 0 },
+	{ "id", K_STR, REQ, 1, CHAT_ID_MAX_LEN, NULL, 0 },
+	{ "sealed", K_SEALED_UP, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_chat_deliver[] = {
+	{ "from", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "to", K_TARGET, REQ, 0, 0, NULL, 0 },
+	{ "id", K_STR, REQ, 1, CHAT_ID_MAX_LEN, NULL, 0 },
+	{ "ts", K_INT, REQ, 0, INT64_MAX, NULL, 0 },
+	{ "sealed", K_SEALED_DOWN, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_ping[] = {
+	{ "id", K_INT, OPT, 0, INT64_MAX, NULL, 0 },
+	END
+};
+static const struct field f_videos_reply[] = {
+	{ "videos", K_VIDEOS, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_play[] = {
+	{ "name", K_STR, REQ, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
+	{ "quality", K_QUALITY, REQ, 1, 0, NULL, 0 },
+	{ "size", K_SIZE, REQ, 0, 0, NULL, 0 },
+	{ "start", K_NUM, OPT, 0, (int64_t)DURATION_MAX, NULL, 0 },
+	END
+};
+static const struct field f_seek[] = {
+	{ "to", K_NUM, REQ, 0, (int64_t)DURATION_MAX, NULL, 0 },
+	END
+};
+static const struct field f_quality_request[] = {
+	{ "quality", K_QUALITY, REQ, 1, 0, NULL, 0 },
+	END
+};
+static const struct field f_resize[] = {
+	{ "size", K_SIZE, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_stream[] = {
+	{ "id", K_INT, REQ, 0, UINT32_MAX, NULL, 0 },
+	{ "name", K_STR, REQ, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
+	{ "quality", K_QUALITY, REQ, 0, 0, NULL, 0 },
+	{ "fps", K_NUM, REQ, 0, 1000, NULL, 0 },
+	{ "frames", K_INT, REQ, 0, INT32_MAX, NULL, 0 },
+	{ "duration", K_NUM, REQ, 0, (int64_t)DURATION_MAX, NULL, 0 },
+	{ "w", K_INT, REQ, 1, VIDEO_SIZE_MAX, NULL, 0 },
+	{ "h", K_INT, REQ, 1, VIDEO_SIZE_MAX, NULL, 0 },
+	END
+};
+static const struct field f_stream_end[] = {
+	{ "id", K_INT, REQ, 0, UINT32_MAX, NULL, 0 },
+	{ "reason", K_CHOICE, REQ, 0, 0, stream_end_reasons, 0 },
+	{ "message", K_STR, OPT, 0, MESSAGE_TEXT_MAX, NULL, 0 },
+	END
+};
+static const struct field f_quality_changed[] = {
+	{ "quality", K_QUALITY, REQ, 0, 0, NULL, 0 },
+	{ "why", K_CHOICE, REQ, 0, 0, quality_whys, 0 },
+	END
+};
+
+static const struct spec specs[] = {
+	{ "hello", MSG_TO_SERVER, f_hello },
+	{ "who", MSG_TO_SERVER, f_who_request },
+	{ "room-join", MSG_TO_SERVER, f_room_request },
+	{ "room-leave", MSG_TO_SERVER, f_room_request },
+	{ "chat", MSG_TO_SERVER, f_chat_send },
+	{ "ping", MSG_TO_SERVER, f_ping },
+	{ "pong", MSG_TO_SERVER, f_ping },
+	{ "videos", MSG_TO_SERVER, f_empty },
+	{ "play", MSG_TO_SERVER, f_play },
+	{ "pause", MSG_TO_SERVER, f_empty },
+	{ "resume", MSG_TO_SERVER, f_empty },
+	{ "stop", MSG_TO_SERVER, f_empty },
+	{ "seek", MSG_TO_SERVER, f_seek },
+	{ "quality", MSG_TO_SERVER, f_quality_request },
+	{ "resize", MSG_TO_SERVER, f_resize },
+	{ "quit", MSG_TO_SERVER, f_empty },
+
+	{ "challenge", MSG_TO_CLIENT, f_challenge },
+	{ "welcome", MSG_TO_CLIENT, f_welcome },
+	{ "error", MSG_TO_CLIENT, f_error },
+	{ "join", MSG_TO_CLIENT, f_join },
+	{ "leave", MSG_TO_CLIENT, f_leave },
+	{ "who", MSG_TO_CLIENT, f_who_reply },
+	{ "room-join", MSG_TO_CLIENT, f_room_notice },
+	{ "room-leave", MSG_TO_CLIENT, f_room_notice },
+	{ "chat", MSG_TO_CLIENT, f_chat_deliver },
+	{ "ping", MSG_TO_CLIENT, f_ping },
+	{ "pong", MSG_TO_CLIENT, f_ping },
+	{ "videos", MSG_TO_CLIENT, f_videos_reply },
+	{ "stream", MSG_TO_CLIENT, f_stream },
+	{ "stream-end", MSG_TO_CLIENT, f_stream_end },
+	{ "quality-changed", MSG_TO_CLIENT, f_quality_changed },
+};
+
+/* Fill why (if any) with a printf-style explanation; return code. */
+static enum proto_error
+fail(enum proto_error code, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum proto_error
+fail(enum proto_error code, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* Return 1 if v is a string of min..max bytes of UTF-8 without NULs. */
+static int
+check_string(json_object *v, int64_t min, int64_t max)
+{
+	const char	*s;
+	int		 len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	len = json_object_get_string_len(v);
+	if (len < min || len > max)
+		return 0;
+	/* json-c decodes \u escapes, so check the decoded bytes again. */
+	return utf8_valid((const uint8_t *)s, (size_t)len) &&
+	    strlen(s) == (size_t)len;
+}
+
+/* Return 1 if v is a base64url string of min..max characters. */
+static int
+check_b64(json_object *v, int64_t min, int64_t max)
+{
+	const char	*s;
+	int		 len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	len = json_object_get_string_len(v);
+	if (len < min || len > max || len % 4 == 1 || strlen(s) != (size_t)len)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == (size_t)len;
+}
+
+/* Return 1 if v is a string accepted by pred (a name or room check). */
+static int
+check_named(json_object *v, int (*pred)(const char *))
+{
+	return check_string(v, 1, ROOM_MAX_LEN) &&
+	    pred(json_object_get_string(v));
+}
+
+/* Return 1 if v is an array of at most max members each accepted by ok. */
+static int
+check_array(json_object *v, size_t min, size_t max,
+    int (*ok)(json_object *))
+{
+	size_t	n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return 0;
+	n = json_object_array_length(v);
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!ok(json_object_array_get_idx(v, i)))
+			return 0;
+	return 1;
+}
+
+static int
+is_name(json_object *v)
+{
+	return check_named(v, proto_name_valid);
+}
+
+static int
+is_room(json_object *v)
+{
+	return check_named(v, proto_room_valid);
+}
+
+/* Return 1 if v names a real quality (not "auto"). */
+static int
+is_quality(json_object *v)
+{
+	enum quality	q;
+
+	return check_string(v, 1, 8) &&
+	    proto_quality_from_name(json_object_get_string(v), &q) == 0 &&
+	    q != QUALITY_AUTO;
+}
+
+/* Return 1 if an array of names has no two equal ignoring case. */
+static int
+names_distinct(json_object *v)
+{
+	size_t	n = json_object_array_length(v);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (proto_name_equal(
+			    json_object_get_string(json_object_array_get_idx(v, i)),
+			    json_object_get_string(json_object_array_get_idx(v, j))))
+				return 0;
+	return 1;
+}
+
+static int
+is_jwk(json_object *v)
+{
+	json_object	*kty, *n, *e;
+
+	if (!json_object_is_type(v, json_type_object) ||
+	    !json_object_object_get_ex(v, "kty", &kty) ||
+	    !json_object_object_get_ex(v, "n", &n) ||
+	    !json_object_object_get_ex(v, "e", &e))
+		return 0;
+	return check_string(kty, 3, 3) &&
+	    strcmp(json_object_get_string(kty), "RSA") == 0 &&
+	    check_b64(n, 2, B64_MAX_JWK_N) && check_b64(e, 2, B64_MAX_JWK_E);
+}
+
+static int
+is_user(json_object *v)
+{
+	json_object	*f;
+
+	if (!json_object_is_type(v, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(v, "name", &f) || !is_name(f))
+		return 0;
+	if (!json_object_object_get_ex(v, "key", &f) || !is_jwk(f))
+		return 0;
+	if (!json_object_object_get_ex(v, "fingerprint", &f) ||
+	    !check_string(f, 1, FINGERPRINT_MAX))
+		return 0;
+	if (json_object_object_get_ex(v, "rooms", &f) &&
+	    !check_array(f, 0, USERS_MAX, is_room))
+		return 0;
+	if (json_object_object_get_ex(v, "watching", &f) &&
+	    !check_string(f, 0, VIDEO_NAME_MAX_LEN))
+		return 0;
+	return 1;
+}
+
+static int
+is_video(json_object *v)
+{
+	json_object	*f;
+
+	if (!json_object_is_type(v, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(v, "name", &f) ||
+	    !check_string(f, 1, VIDEO_NAME_MAX_LEN))
+		return 0;
+	if (!json_object_object_get_ex(v, "qualities", &f) ||
+	    !check_array(f, 1, 3, is_quality))
+		return 0;
+	return 1;
+}
+
+/* Check the common members of a sealed chat: iv, ct, tag, sig. */
+static int
+is_sealed_common(json_object *v)
+{
+	json_object	*f;
+
+	if (!json_object_is_type(v, json_type_object))
+		return 0;
+	return json_object_object_get_ex(v, "iv", &f) && check_b64(f, 16, 16) &&
+	    json_object_object_get_ex(v, "tag", &f) && check_b64(f, 22, 22) &&
+	    json_object_object_get_ex(v, "ct", &f) &&
+	    check_b64(f, 0, B64_MAX_CIPHERTEXT) &&
+	    json_object_object_get_ex(v, "sig", &f) &&
+	    check_b64(f, 2, B64_MAX_WRAPPED);
+}
+
+/* Check a sealed chat as uploaded: "keys" maps 1..N names to wrapped keys. */
+static int
+is_sealed_up(json_object *v)
+{
+	json_object	*keys;
+	size_t		 n = 0;
+
+	if (!is_sealed_common(v) ||
+	    !json_object_object_get_ex(v, "keys", &keys) ||
+	    !json_object_is_type(keys, json_type_object))
+		return 0;
+	json_object_object_foreach(keys, name, wrapped) {
+		if (!proto_name_valid(name) ||
+		    !check_b64(wrapped, 2, B64_MAX_WRAPPED))
+			return 0;
+		n++;
+	}
+	return n >= 1 && n <= CHAT_MAX_RECIPIENTS;
+}
+
+/* Check a sealed chat as delivered: one "key" for its recipient. */
+static int
+is_sealed_down(json_object *v)
+{
+	json_object	*key;
+
+	return is_sealed_common(v) &&
+	    json_object_object_get_ex(v, "key", &key) &&
+	    check_b64(key, 2, B64_MAX_WRAPPED);
+}
+
+/* Return 1 if v is a number (int or double) in [min, max]. */
+static int
+check_number(json_object *v, int64_t min, int64_t max)
+{
+	double	d;
+
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t	i = json_object_get_int64(v);
+
+		/* json-c clamps values above INT64_MAX to it. */
+		if (i == INT64_MAX && json_object_get_uint64(v) !=
+		    (uint64_t)INT64_MAX)
+			return 0;
+		return i >= min && i <= max;
+	}
+	if (!json_object_is_type(v, json_type_double))
+		return 0;
+	d = json_object_get_double(v);
+	return isfinite(d) && d >= (double)min && d <= (double)max;
+}
+
+/* Return 1 if v holds a valid value for field f. */
+static int
+check_field(const struct field *f, json_object *v)
+{
+	enum quality	q;
+
+	switch (f->kind) {
+	case K_INT:
+		return json_object_is_type(v, json_type_int) &&
+		    check_number(v, f->min, f->max);
+	case K_NUM:
+		return check_number(v, f->min, f->max);
+	case K_STR:
+		return check_string(v, f->min, f->max);
+	case K_NAME:
+		return is_name(v);
+	case K_ROOM:
+		return is_room(v);
+	case K_B64:
+		return check_b64(v, f->min, f->max);
+	case K_QUALITY:
+		if (!check_string(v, 1, 8) ||
+		    proto_quality_from_name(json_object_get_string(v), &q) != 0)
+			return 0;
+		return q != QUALITY_AUTO || f->min == 1;
+	case K_CHOICE:
+		if (!check_string(v, 1, 64))
+			return 0;
+		for (const char *const *c = f->choices; *c != NULL; c++)
+			if (strcmp(*c, json_object_get_string(v)) == 0)
+				return 1;
+		return 0;
+	case K_TARGET:
+		if (json_object_is_type(v, json_type_string))
+			return is_room(v);
+		return check_array(v, 1, CHAT_MAX_RECIPIENTS, is_name) &&
+		    names_distinct(v);
+	case K_SIZE:
+		return json_object_is_type(v, json_type_array) &&
+		    json_object_array_length(v) == 2 &&
+		    json_object_is_type(json_object_array_get_idx(v, 0),
+		    json_type_int) &&
+		    json_object_is_type(json_object_array_get_idx(v, 1),
+		    json_type_int) &&
+		    check_number(json_object_array_get_idx(v, 0), 1,
+		    VIDEO_SIZE_MAX) &&
+		    check_number(json_object_array_get_idx(v, 1), 1,
+		    VIDEO_SIZE_MAX);
+	case K_JWK:
+		return is_jwk(v);
+	case K_USER:
+		return is_user(v);
+	case K_USERS:
+		return check_array(v, 0, USERS_MAX, is_user);
+	case K_SEALED_UP:
+		return is_sealed_up(v);
+	case K_SEALED_DOWN:
+		return is_sealed_down(v);
+	case K_VIDEOS:
+		return check_array(v, 0, VIDEOS_MAX, is_video);
+	case K_ROOMS:
+		return check_array(v, 0, USERS_MAX, is_room);
+	}
+	return 0;
+}
+
+/* Return the spec for a type travelling in dir, or NULL. */
+static const struct spec *
+find_spec(const char *type, enum msg_dir dir)
+{
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+		if (specs[i].dir == dir && strcmp(specs[i].type, type) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+/*
+ * Check a parsed message against the rules for its type and direction.
+ * Returns PROTO_OK, PROTO_E_TYPE, PROTO_E_MESSAGE, or the field's own code
+ * (a hello's version, name or key: PROTO_E_VERSION, _NAME, _KEY); why
+ * explains.
+ */
+enum proto_error
+msg_validate(json_object *obj, enum msg_dir dir, char *why, size_t whylen)
+{
+	const struct spec	*spec;
+	const struct field	*f;
+	json_object		*type, *v;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return fail(PROTO_E_MESSAGE, why, whylen,
+		    "message is not a JSON object");
+	if (!json_object_object_get_ex(obj, "type", &type) ||
+	    !check_string(type, 1, 32))
+		return fail(PROTO_E_TYPE, why, whylen,
+		    "message has no \"type\" string");
+	if ((spec = find_spec(json_object_get_string(type), dir)) == NULL)
+		return fail(PROTO_E_TYPE, why, whylen,
+		    "unknown message type \"%s\"", json_object_get_string(type));
+	for (f = spec->fields; f->name != NULL; f++) {
+		if (!json_object_object_get_ex(obj, f->name, &v) ||
+		    json_object_is_type(v, json_type_null)) {
+			if (f->required)
+				return fail(PROTO_E_MESSAGE, why, whylen,
+				    "%s: missing field \"%s\"", spec->type,
+				    f->name);
+			continue;
+		}
+		if (!check_field(f, v))
+			return fail(f->code != PROTO_OK ? f->code :
+			    PROTO_E_MESSAGE, why, whylen,
+			    "%s: invalid field \"%s\"", spec->type, f->name);
+	}
+	return PROTO_OK;
+}
+
+/* Return the value of 4 hex digits at p, or -1. */
+static int
+hex4(const uint8_t *p)
+{
+	int	v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		v <<= 4;
+		if (p[i] >= '0' && p[i] <= '9')
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Return 1 if every \u escape in the JSON text p[0..len) names a Unicode
+ * scalar value other than U+0000: json-c would silently turn a lone
+ * surrogate into U+FFFD and cut a member name at an escaped NUL, so other
+ * parsers would read the message differently. Malformed escapes are left
+ * for the JSON parser to report.
+ */
+static int
+escapes_valid(const uint8_t *p, size_t len)
+{
+	int	in_string = 0, v, w;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"') {
+			in_string = !in_string;
+			continue;
+		}
+		if (!in_string || p[i] != '\\' || i + 1 >= len)
+			continue;
+		i++;
+		if (p[i] != 'u' || i + 4 >= len || (v = hex4(p + i + 1)) < 0)
+			continue;
+		i += 4;
+		if (v == 0 || (v >= 0xdc00 && v <= 0xdfff))
+			return 0;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (i + 6 >= len || p[i + 1] != '\\' ||
+			    p[i + 2] != 'u' || (w = hex4(p + i + 3)) < 0 ||
+			    w < 0xdc00 || w > 0xdfff)
+				return 0;
+			i += 6;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Parse a JSON frame payload travelling in dir. On success returns PROTO_OK
+ * and stores a new object in *out; otherwise returns the error (empty,
+ * too-big, bad-utf8, bad-json, internal, or one of msg_validate()'s),
+ * stores NULL and explains in why.
+ */
+enum proto_error
+msg_parse(const uint8_t *p, size_t len, enum msg_dir dir, json_object **out,
+    char *why, size_t whylen)
+{
+	struct json_tokener	*tok;
+	json_object		*obj;
+	enum json_tokener_error	 jerr;
+	enum proto_error	 e;
+	size_t			 end;
+
+	*out = NULL;
+	if (len == 0)
+		return fail(PROTO_E_EMPTY, why, whylen, "empty message");
+	if (len > FRAME_MAX_JSON)
+		return fail(PROTO_E_TOO_BIG, why, whylen, "message too big");
+	if (!utf8_valid(p, len))
+		return fail(PROTO_E_UTF8, why, whylen,
+		    "message is not valid UTF-8");
+	if (!escapes_valid(p, len))
+		return fail(PROTO_E_UTF8, why, whylen,
+		    "a \\u escape is a lone surrogate or U+0000");
+	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+		return fail(PROTO_E_INTERNAL, why, whylen, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, (const char *)p, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (obj == NULL && jerr == json_tokener_success)
+		return fail(PROTO_E_MESSAGE, why, whylen,
+		    "message is not a JSON object");
+	if (obj == NULL || jerr != json_tokener_success) {
+		json_object_put(obj);
+		return fail(PROTO_E_JSON, why, whylen, "bad JSON: %s",
+		    jerr == json_tokener_continue ? "unexpected end" :
+		    json_tokener_error_desc(jerr));
+	}
+	/* Only white space may follow the object. */
+	while (end < len && strchr(" \t\r\n", p[end]) != NULL)
+		end++;
+	if (end != len) {
+		json_object_put(obj);
+		return fail(PROTO_E_JSON, why, whylen,
+		    "bad JSON: trailing data after the object");
+	}
+	if ((e = msg_validate(obj, dir, why, whylen)) != PROTO_OK) {
+		json_object_put(obj);
+		return e;
+	}
+	*out = obj;
+	return PROTO_OK;
+}
+
+/* Return a validated message's type. */
+const char *
+msg_type(json_object *obj)
+{
+	return msg_get_str(obj, "type");
+}
+
+/* Return member key of obj, or NULL. */
+json_object *
+msg_get(json_object *obj, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;
+}
+
+/* Return string member key, or NULL if absent or not a string. */
+const char *
+msg_get_str(json_object *obj, const char *key)
+{
+	json_object	*v = msg_get(obj, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Return integer member key, or def if absent or not an integer. */
+int64_t
+msg_get_int(json_object *obj, const char *key, int64_t def)
+{
+	json_object	*v = msg_get(obj, key);
+
+	if (v == NULL || !json_object_is_type(v, json_type_int))
+		return def;
+	return json_object_get_int64(v);
+}
+
+/* Return numeric member key, or def if absent or not a number. */
+double
+msg_get_num(json_object *obj, const char *key, double def)
+{
+	json_object	*v = msg_get(obj, key);
+
+	if (v == NULL || (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_double(v);
+}
+
+/* Return the compact JSON text of obj (valid until obj changes). */
+const char *
+msg_text(json_object *obj)
+{
+	return json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* Append obj to out as one JSON frame; return 0, or -1 if too big or full. */
+int
+msg_encode(json_object *obj, struct buf *out)
+{
+	uint8_t		 hdr[FRAME_HEADER_LEN];
+	const char	*text = msg_text(obj);
+	size_t		 len = strlen(text);
+
+	if (len == 0 || len > FRAME_MAX_JSON ||
+	    buf_room(out) < FRAME_HEADER_LEN + len)
+		return -1;
+	frame_encode_header(hdr, FRAME_TYPE_JSON, (uint32_t)len);
+	if (buf_append(out, hdr, sizeof hdr) != 0 ||
+	    buf_append(out, text, len) != 0)
+		return -1;
+	return 0;
+}
+
+/* msg_encode() then release obj; returns what msg_encode() returned. */
+int
+msg_encode_free(json_object *obj, struct buf *out)
+{
+	int	r = msg_encode(obj, out);
+
+	json_object_put(obj);
+	return r;
+}
+
+/* Add a string member (NULL values are skipped). */
+static void
+add_str(json_object *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(obj, key, json_object_new_string(value));
+}
+
+static void
+add_int(json_object *obj, const char *key, int64_t value)
+{
+	json_object_object_add(obj, key, json_object_new_int64(value));
+}
+
+static void
+add_num(json_object *obj, const char *key, double value)
+{
+	json_object_object_add(obj, key, json_object_new_double(value));
+}
+
+/* Return a new message object {"type": type}. */
+json_object *
+msg_new(const char *type)
+{
+	json_object	*obj = json_object_new_object();
+
+	if (obj == NULL)
+		fatalx("json: out of memory");
+	add_str(obj, "type", type);
+	return obj;
+}
+
+/* Return a JWK {"kty":"RSA","n":n,"e":e} from base64url members. */
+json_object *
+msg_jwk(const char *n, const char *e)
+{
+	json_object	*jwk = json_object_new_object();
+
+	add_str(jwk, "kty", "RSA");
+	add_str(jwk, "n", n);
+	add_str(jwk, "e", e);
+	return jwk;
+}
+
+/* Return a user object; takes ownership of jwk. */
+json_object *
+msg_user(const char *name, json_object *jwk, const char *fingerprint)
+{
+	json_object	*u = json_object_new_object();
+
+	add_str(u, "name", name);
+	json_object_object_add(u, "key", jwk);
+	add_str(u, "fingerprint", fingerprint);
+	return u;
+}
+
+/* Return a challenge carrying the server name and a base64url nonce. */
+json_object *
+msg_challenge(const char *server, const uint8_t *nonce, size_t nonce_len)
+{
+	json_object	*m = msg_new("challenge");
+	char		*b64 = base64url_encode(nonce, nonce_len);
+
+	add_int(m, "version", PROTOCOL_VERSION);
+	add_str(m, "server", server);
+	add_str(m, "nonce", b64);
+	free(b64);
+	return m;
+}
+
+/* Return a hello; takes ownership of jwk. */
+json_object *
+msg_hello(const char *name, json_object *jwk, const char *sig)
+{
+	json_object	*m = msg_new("hello");
+
+	add_int(m, "version", PROTOCOL_VERSION);
+	add_str(m, "name", name);
+	json_object_object_add(m, "key", jwk);
+	add_str(m, "sig", sig);
+	return m;
+}
+
+/* Return a welcome; takes ownership of the users and videos arrays. */
+json_object *
+msg_welcome(const char *name, json_object *users, json_object *videos,
+    const char *motd)
+{
+	json_object	*m = msg_new("welcome");
+
+	add_str(m, "name", name);
+	json_object_object_add(m, "users", users);
+	json_object_object_add(m, "videos", videos);
+	add_str(m, "motd", motd);
+	return m;
+}
+
+/* Return an error message with its stable code and a human text. */
+json_object *
+msg_error(enum proto_error code, const char *message)
+{
+	json_object	*m = msg_new("error");
+	char		 text[MESSAGE_TEXT_MAX + 1];
+
+	/* Cut long texts on a character boundary so they stay valid. */
+	snprintf(text, sizeof text, "%s", message != NULL ? message : "");
+	for (size_t n = strlen(text); n > 0 &&
+	    !utf8_valid((const uint8_t *)text, n); n--)
+		text[n - 1] = '\0';
+	add_str(m, "code", proto_error_name(code));
+	add_str(m, "message", text);
+	return m;
+}
+
+/* Return a join notice; takes ownership of user. */
+json_object *
+msg_join(json_object *user)
+{
+	json_object	*m = msg_new("join");
+
+	json_object_object_add(m, "user", user);
+	return m;
+}
+
+/* Return a leave notice with its reason. */
+json_object *
+msg_leave(const char *name, const char *reason)
+{
+	json_object	*m = msg_new("leave");
+
+	add_str(m, "name", name);
+	add_str(m, "reason", reason);
+	return m;
+}
+
+/* Return a who request, for one room or (room NULL) everyone. */
+json_object *
+msg_who_request(const char *room)
+{
+	json_object	*m = msg_new("who");
+
+	add_str(m, "room", room);
+	return m;
+}
+
+/* Return a who reply; takes ownership of users. */
+json_object *
+msg_who_reply(json_object *users)
+{
+	json_object	*m = msg_new("who");
+
+	json_object_object_add(m, "users", users);
+	return m;
+}
+
+/* Return a room-join/room-leave request (name NULL) or notice. */
+json_object *
+msg_room(const char *type, const char *room, const char *name)
+{
+	json_object	*m = msg_new(type);
+
+	add_str(m, "room", room);
+	add_str(m, "name", name);
+	return m;
+}
+
+/* Return a chat as the client sends it; takes ownership of to and sealed. */
+json_object *
+msg_chat_send(json_object *to, const char *id, json_object *sealed)
+{
+	json_object	*m = msg_new("chat");
+
+	json_object_object_add(m, "to", to);
+	add_str(m, "id", id);
+	json_object_object_add(m, "sealed", sealed);
+	return m;
+}
+
+/* Return a chat as delivered; takes ownership of to and sealed. */
+json_object *
+msg_chat_deliver(const char *from, json_object *to, const char *id, int64_t ts,
+    json_object *sealed)
+{
+	json_object	*m = msg_new("chat");
+
+	add_str(m, "from", from);
+	json_object_object_add(m, "to", to);
+	add_str(m, "id", id);
+	add_int(m, "ts", ts);
+	json_object_object_add(m, "sealed", sealed);
+	return m;
+}
+
+/* Return a ping with an id to echo. */
+json_object *
+msg_ping(int64_t id)
+{
+	json_object	*m = msg_new("ping");
+
+	add_int(m, "id", id);
+	return m;
+}
+
+/* Return the pong answering ping id. */
+json_object *
+msg_pong(int64_t id)
+{
+	json_object	*m = msg_new("pong");
+
+	add_int(m, "id", id);
+	return m;
+}
+
+/* Return the video list reply; takes ownership of videos. */
+json_object *
+msg_videos_reply(json_object *videos)
+{
+	json_object	*m = msg_new("videos");
+
+	json_object_object_add(m, "videos", videos);
+	return m;
+}
+
+/* Return one video description; takes ownership of qualities. */
+json_object *
+msg_video_info(const char *name, json_object *qualities, double fps,
+    double duration, int64_t frames)
+{
+	json_object	*v = json_object_new_object();
+
+	add_str(v, "name", name);
+	json_object_object_add(v, "qualities", qualities);
+	add_num(v, "fps", fps);
+	add_num(v, "duration", duration);
+	add_int(v, "frames", frames);
+	return v;
+}
+
+/* Return a [w, h] array. */
+static json_object *
+size_array(int w, int h)
+{
+	json_object	*a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_int(w));
+	json_object_array_add(a, json_object_new_int(h));
+	return a;
+}
+
+/* Return a play request. */
+json_object *
+msg_play(const char *name, enum quality q, int w, int h, double start)
+{
+	json_object	*m = msg_new("play");
+
+	add_str(m, "name", name);
+	add_str(m, "quality", proto_quality_name(q));
+	json_object_object_add(m, "size", size_array(w, h));
+	add_num(m, "start", start);
+	return m;
+}
+
+/* Return a seek request to a position in seconds. */
+json_object *
+msg_seek(double to)
+{
+	json_object	*m = msg_new("seek");
+
+	add_num(m, "to", to);
+	return m;
+}
+
+/* Return a quality request. */
+json_object *
+msg_quality(enum quality q)
+{
+	json_object	*m = msg_new("quality");
+
+	add_str(m, "quality", proto_quality_name(q));
+	return m;
+}
+
+/* Return a resize request. */
+json_object *
+msg_resize(int w, int h)
+{
+	json_object	*m = msg_new("resize");
+
+	json_object_object_add(m, "size", size_array(w, h));
+	return m;
+}
+
+/* Return a stream announcement. */
+json_object *
+msg_stream(uint32_t id, const char *name, enum quality q, double fps,
+    int64_t frames, double duration, int w, int h)
+{
+	json_object	*m = msg_new("stream");
+
+	add_int(m, "id", id);
+	add_str(m, "name", name);
+	add_str(m, "quality", proto_quality_name(q));
+	add_num(m, "fps", fps);
+	add_int(m, "frames", frames);
+	add_num(m, "duration", duration);
+	add_int(m, "w", w);
+	add_int(m, "h", h);
+	return m;
+}
+
+/* Return a stream-end with reason finished|stopped|error. */
+json_object *
+msg_stream_end(uint32_t id, const char *reason, const char *message)
+{
+	json_object	*m = msg_new("stream-end");
+
+	add_int(m, "id", id);
+	add_str(m, "reason", reason);
+	add_str(m, "message", message);
+	return m;
+}
+
+/* Return a quality-changed notice; why is "asked" or "auto". */
+json_object *
+msg_quality_changed(enum quality q, const char *why)
+{
+	json_object	*m = msg_new("quality-changed");
+
+	add_str(m, "quality", proto_quality_name(q));
+	add_str(m, "why", why);
+	return m;
+}

@@ -1,0 +1,82 @@
+/* The presence table: who is connected, in POSIX shared memory. */
+#ifndef TVCHAT_PRESENCE_H
+#define TVCHAT_PRESENCE_H
+
+#include <sys/types.h>
+
+#include <semaphore.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "proto.h"
+
+#define PRESENCE_MAGIC		0x74766370u	/* "tvcp" */
+#define PRESENCE_VERSION	1
+#define PRESENCE_MAX_ROOMS	16
+#define PRESENCE_JWK_N_MAX	700	/* base64url of a 4096-bit modulus */
+#define PRESENCE_JWK_E_MAX	8
+
+enum slot_state {
+	SLOT_FREE = 0,
+	SLOT_JOINING,	/* claimed during the handshake, not yet announced */
+	SLOT_ACTIVE,
+	SLOT_LEAVING
+};
+
+struct presence_slot {
+	uint32_t	state;		/* enum slot_state; written last */
+	pid_t		pid;		/* the session process */
+	uint32_t	generation;	/* bumped each time the slot is claimed */
+	int64_t		joined_at;	/* seconds since the epoch */
+	char		name[NAME_MAX_LEN + 1];
+	char		key_n[PRESENCE_JWK_N_MAX + 1];
+	char		key_e[PRESENCE_JWK_E_MAX + 1];
+	char		fingerprint[CRYPTO_FINGERPRINT_LEN];
+	char		rooms[PRESENCE_MAX_ROOMS][ROOM_MAX_LEN + 1];
+	char		watching[VIDEO_NAME_MAX_LEN + 1];
+};
+
+struct presence_header {
+	uint32_t	magic;
+	uint32_t	version;
+	uint32_t	capacity;
+	uint32_t	generation;	/* bumped on every change */
+	pid_t		holder;		/* pid holding the lock, or 0 */
+	sem_t		lock;
+};
+
+struct presence {
+	struct presence_header	*hdr;
+	struct presence_slot	*slots;
+	size_t			 size;
+};
+
+/* Who a slot belongs to right now: index plus the generation claimed. */
+struct presence_ref {
+	int		slot;
+	uint32_t	generation;
+};
+
+int	presence_create(struct presence *, unsigned int);
+void	presence_destroy(struct presence *);
+void	presence_lock(struct presence *);
+void	presence_unlock(struct presence *);
+int	presence_claim(struct presence *, const char *, pid_t, const char *,
+	    const char *, const char *, struct presence_ref *);
+void	presence_activate(struct presence *, const struct presence_ref *);
+int	presence_release(struct presence *, const struct presence_ref *);
+int	presence_reap(struct presence *, pid_t, struct presence_slot *);
+int	presence_room_join(struct presence *, const struct presence_ref *,
+	    const char *);
+int	presence_room_leave(struct presence *, const struct presence_ref *,
+	    const char *);
+int	presence_set_watching(struct presence *, const struct presence_ref *,
+	    const char *);
+size_t	presence_snapshot(struct presence *, struct presence_slot *,
+	    struct presence_ref *, size_t);
+int	presence_find(struct presence *, const char *, struct presence_slot *,
+	    struct presence_ref *);
+int	presence_in_room(const struct presence_slot *, const char *);
+unsigned int presence_count(struct presence *);
+
+#endif

@@ -1,0 +1,45 @@
+/* tvchatd's processes: master (server.c), broker (broker.c), session. */
+#ifndef TVCHAT_SERVER_H
+#define TVCHAT_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "presence.h"
+
+struct server_config {
+	const char	*address;	/* listen address */
+	int		 port;
+	const char	*videos_dir;
+	unsigned int	 max_clients;
+	int		 foreground;
+	int		 debug;
+	const char	*pid_file;
+	const char	*motd;
+	const char	*server_name;
+	double		 chat_rate;	/* chat messages per second */
+	double		 chat_burst;	/* bucket size */
+	int		 handshake_timeout;	/* seconds */
+	int		 idle_timeout;		/* seconds without input */
+	size_t		 out_queue_max;	/* bytes queued to one client */
+	char		 runtime_dir[256];	/* private 0700 directory */
+	char		 broker_path[300];	/* broker's socket in it */
+};
+
+/* The session's view of the world, inherited from the master. */
+struct session_env {
+	const struct server_config	*cfg;
+	struct presence			*presence;
+	int				 client_fd;
+	char				 peer[64];	/* "addr:port" */
+};
+
+extern volatile sig_atomic_t	server_shutdown_requested;
+
+int	server_listen(const struct server_config *);
+int	server_run(struct server_config *, int);
+void	broker_main(const struct server_config *, struct presence *, int)
+	    __attribute__((noreturn));
+void	session_main(struct session_env *) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,913 @@
+/*
+ * A session process owns one client connection: the handshake, then a
+ * poll() loop over the client socket, its broker link and a self-pipe for
+ * signals. Incoming messages go through a dispatch table; outgoing bytes
+ * wait in a capped queue (a client that lets it overflow is "too slow").
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "crypto.h"
+#include "frame.h"
+#include "ipc.h"
+#include "log.h"
+#include "msg.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define BROKER_QUEUE_MAX	4096	/* packets waiting for the broker */
+#define BROKER_RETRY_MS		50
+#define PING_AFTER		30	/* seconds of silence before a ping */
+#define DRAIN_MS		500	/* reading after an error, before close */
+#define READ_CHUNK		65536
+#define ROSTER_MAX		4096
+
+enum session_state {
+	SESSION_HANDSHAKE,
+	SESSION_ACTIVE,
+};
+
+struct session {
+	struct session_env	*env;
+	const struct server_config *cfg;
+	struct presence		*presence;
+	enum session_state	 state;
+	int			 fd;
+	struct frame_decoder	 dec;
+	struct buf		 out;
+	int			 broker_fd;
+	struct pktq		 to_broker;
+	int64_t			 broker_retry_at;
+	struct presence_ref	 ref;
+	int			 claimed;
+	char			 name[NAME_MAX_LEN + 1];
+	char			 log_prefix[NAME_MAX_LEN + 3];
+	struct crypto_key	*key;
+	uint8_t			 nonce[NONCE_LEN];
+	int64_t			 started;	/* ms, monotonic */
+	int64_t			 last_input;	/* ms, monotonic */
+	int64_t			 last_ping;	/* ms, monotonic */
+	double			 tokens;
+	int64_t			 tokens_at;
+	int			 done;
+	const char		*leave_reason;
+};
+
+struct dispatch {
+	const char	*type;
+	int		 need_active;
+	void		(*handler)(struct session *, json_object *);
+};
+
+static int	signal_pipe[2] = { -1, -1 };
+
+/* Return monotonic milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM/SIGINT handler: wake the loop through the self-pipe. */
+static void
+on_signal(int sig)
+{
+	int		saved = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	if (write(signal_pipe[1], &c, 1) == -1) {
+		/* The pipe is full: a wake-up is already pending. */
+	}
+	errno = saved;
+}
+
+/* Queue one message for the client; too much queued ends the session. */
+static void
+send_msg(struct session *s, json_object *m)
+{
+	if (msg_encode_free(m, &s->out) != 0 && !s->done) {
+		s->done = 1;
+		s->leave_reason = "too slow";
+	}
+}
+
+/* Queue raw frame bytes (from the broker) for the client. */
+static void
+send_raw(struct session *s, const uint8_t *p, size_t len)
+{
+	if (buf_append(&s->out, p, len) != 0 && !s->done) {
+		s->done = 1;
+		s->leave_reason = "too slow";
+	}
+}
+
+/* Send a non-fatal error to the client. */
+static void
+send_error(struct session *s, enum proto_error code, const char *text)
+{
+	send_msg(s, msg_error(code, text));
+}
+
+/* Send a fatal error, flush, and end the session (see fail_close()). */
+static void
+fail(struct session *s, enum proto_error code, const char *text,
+    const char *reason)
+{
+	/* The error must reach the client even when the queue is full. */
+	s->out.max += 2 * MESSAGE_TEXT_MAX + 256;
+	send_error(s, code, text);
+	s->done = 1;
+	s->leave_reason = reason;
+}
+
+/* Write queued bytes to the client; return -1 if the connection broke. */
+static int
+flush_client(struct session *s)
+{
+	ssize_t	n;
+
+	while (buf_len(&s->out) > 0) {
+		n = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		buf_consume(&s->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Connect (or reconnect) to the broker and register our slot. */
+static void
+broker_connect(struct session *s)
+{
+	uint8_t	*p;
+	size_t	 len;
+
+	s->broker_fd = ipc_connect(s->cfg->broker_path);
+	if (s->broker_fd == -1) {
+		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+		return;
+	}
+	p = ipc_packet(IPC_REGISTER, s->ref.slot, s->ref.generation, NULL, 0,
+	    &len);
+	/* Registration goes first, ahead of anything queued meanwhile. */
+	if (send(s->broker_fd, p, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		close(s->broker_fd);
+		s->broker_fd = -1;
+		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+	}
+	free(p);
+	log_debug("broker link %s", s->broker_fd == -1 ? "down" : "up");
+}
+
+/* Pass a frame to the broker for one recipient slot or for everyone. */
+static void
+to_broker(struct session *s, enum ipc_kind kind, const struct presence_ref *to,
+    const uint8_t *frame, size_t len)
+{
+	uint8_t	*p;
+	size_t	 plen;
+
+	p = ipc_packet(kind, to ? to->slot : s->ref.slot,
+	    to ? to->generation : s->ref.generation, frame, len, &plen);
+	if (ipc_send_now(s->broker_fd, &s->to_broker, p, plen) != 0 &&
+	    s->to_broker.count >= s->to_broker.max)
+		log_warnx("broker queue full, message dropped");
+}
+
+/* Encode m as a frame and hand it to the broker (m is released). */
+static void
+broadcast(struct session *s, json_object *m)
+{
+	struct buf	b;
+
+	buf_init(&b, FRAME_HEADER_LEN + FRAME_MAX_JSON);
+	if (msg_encode_free(m, &b) == 0)
+		to_broker(s, IPC_BROADCAST, NULL, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+}
+
+/* Return a user object for a presence slot. */
+static json_object *
+user_object(const struct presence_slot *slot)
+{
+	json_object	*u, *rooms = json_object_new_array();
+
+	u = msg_user(slot->name, msg_jwk(slot->key_n, slot->key_e),
+	    slot->fingerprint);
+	for (int i = 0; i < PRESENCE_MAX_ROOMS; i++)
+		if (slot->rooms[i][0] != '\0')
+			json_object_array_add(rooms,
+			    json_object_new_string(slot->rooms[i]));
+	json_object_object_add(u, "rooms", rooms);
+	if (slot->watching[0] != '\0')
+		json_object_object_add(u, "watching",
+		    json_object_new_string(slot->watching));
+	return u;
+}
+
+/* Return an array of every active user (optionally only in room). */
+static json_object *
+roster(struct session *s, const char *room)
+{
+	struct presence_slot	*slots;
+	json_object		*users = json_object_new_array();
+	size_t			 n;
+
+	slots = xreallocarray(NULL, s->presence->hdr->capacity, sizeof *slots);
+	n = presence_snapshot(s->presence, slots, NULL,
+	    s->presence->hdr->capacity);
+	for (size_t i = 0; i < n; i++)
+		if (room == NULL || presence_in_room(&slots[i], room))
+			json_object_array_add(users, user_object(&slots[i]));
+	free(slots);
+	return users;
+}
+
+/* hello: check version, name and proof of key possession; claim a slot. */
+static void
+on_hello(struct session *s, json_object *m)
+{
+	struct crypto_key	*key;
+	json_object		*jwk_copy, *users, *videos, *user;
+	struct presence_slot	 me;
+	const char		*name = msg_get_str(m, "name");
+	int			 r;
+
+	if (s->state != SESSION_HANDSHAKE) {
+		send_error(s, PROTO_E_UNEXPECTED, "already said hello");
+		return;
+	}
+	if (msg_get_int(m, "version", 0) != PROTOCOL_VERSION) {
+		fail(s, PROTO_E_VERSION, "this server speaks protocol version 1",
+		    "quit");
+		return;
+	}
+	if ((r = crypto_key_from_jwk(msg_get(m, "key"), &key)) != 0) {
+		fail(s, PROTO_E_KEY, crypto_strerror(r), "quit");
+		return;
+	}
+	if (crypto_hello_verify(key, s->nonce, sizeof s->nonce, name,
+	    msg_get_str(m, "sig")) != 0) {
+		crypto_key_free(key);
+		fail(s, PROTO_E_SIGNATURE,
+		    "the signature does not prove possession of the key",
+		    "quit");
+		return;
+	}
+	jwk_copy = crypto_key_to_jwk(key);
+	r = presence_claim(s->presence, name, getpid(),
+	    msg_get_str(jwk_copy, "n"), msg_get_str(jwk_copy, "e"),
+	    crypto_key_fingerprint(key), &s->ref);
+	json_object_put(jwk_copy);
+	if (r != PROTO_OK) {
+		crypto_key_free(key);
+		fail(s, r, r == PROTO_E_NAME_TAKEN ? "that name is taken" :
+		    r == PROTO_E_SERVER_FULL ? "the server is full" :
+		    "the key is too large", "quit");
+		return;
+	}
+	s->claimed = 1;
+	s->key = key;
+	snprintf(s->name, sizeof s->name, "%s", name);
+	snprintf(s->log_prefix, sizeof s->log_prefix, "%s: ", s->name);
+	log_set_prefix(s->log_prefix);
+	presence_activate(s->presence, &s->ref);
+	s->state = SESSION_ACTIVE;
+	broker_connect(s);
+
+	users = roster(s, NULL);
+	videos = json_object_new_array();
+	send_msg(s, msg_welcome(s->name, users, videos, s->cfg->motd));
+	if (presence_find(s->presence, s->name, &me, NULL) == 0) {
+		user = user_object(&me);
+		broadcast(s, msg_join(user));
+	}
+	log_info("joined from %s (%s)", s->env->peer,
+	    crypto_key_fingerprint(key));
+}
+
+/* Take one token from the chat bucket; return 0, or -1 if empty. */
+static int
+rate_take(struct session *s)
+{
+	int64_t	now = now_ms();
+
+	s->tokens += (double)(now - s->tokens_at) / 1000.0 * s->cfg->chat_rate;
+	if (s->tokens > s->cfg->chat_burst)
+		s->tokens = s->cfg->chat_burst;
+	s->tokens_at = now;
+	if (s->tokens < 1.0)
+		return -1;
+	s->tokens -= 1.0;
+	return 0;
+}
+
+/* Append a JSON string literal for s (quoted, escaped) to b. */
+static void
+put_json_string(struct buf *b, const char *s)
+{
+	json_object	*v = json_object_new_string(s);
+	const char	*t = msg_text(v);
+
+	if (buf_append(b, t, strlen(t)) != 0)
+		fatalx("chat: frame over its cap");
+	json_object_put(v);
+}
+
+/* Append a C string to b. */
+static void
+put(struct buf *b, const char *s)
+{
+	if (buf_append(b, s, strlen(s)) != 0)
+		fatalx("chat: frame over its cap");
+}
+
+/*
+ * Build the delivered chat frame for one recipient: the shared prefix
+ * (everything up to the wrapped key) plus that recipient's key. The
+ * prefix is serialised once, so a room message costs one string copy per
+ * recipient, not one JSON serialisation.
+ */
+static void
+chat_frame(struct buf *out, const struct buf *prefix, const char *wrapped)
+{
+	uint8_t	hdr[FRAME_HEADER_LEN];
+	size_t	len = buf_len(prefix) + strlen(wrapped) + 3;
+
+	buf_reset(out);
+	frame_encode_header(hdr, FRAME_TYPE_JSON, (uint32_t)len);
+	if (buf_append(out, hdr, sizeof hdr) != 0 ||
+	    buf_append(out, buf_ptr(prefix), buf_len(prefix)) != 0)
+		fatalx("chat: frame over its cap");
+	put(out, wrapped);
+	put(out, "\"}}");
+}
+
+/* Return the wrapped key in keys for name (ignoring case), or NULL. */
+static const char *
+wrapped_for(json_object *keys, const char *name)
+{
+	json_object_object_foreach(keys, k, v) {
+		if (proto_name_equal(k, name))
+			return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+/* Return 1 if slot is a recipient of target (a room or names). */
+static int
+is_recipient(struct session *s, const struct presence_slot *slot,
+    json_object *to)
+{
+	if (json_object_is_type(to, json_type_string))
+		return presence_in_room(slot, json_object_get_string(to));
+	if (proto_name_equal(slot->name, s->name))
+		return 1;	/* the sender's echo */
+	for (size_t j = 0; j < json_object_array_length(to); j++)
+		if (proto_name_equal(slot->name, json_object_get_string(
+		    json_object_array_get_idx(to, j))))
+			return 1;
+	return 0;
+}
+
+/*
+ * Check the target against a snapshot: a room we are in, or names that
+ * are all present. Returns 0, or -1 after telling the client why not.
+ */
+static int
+check_target(struct session *s, json_object *to,
+    const struct presence_slot *slots, size_t n)
+{
+	char	text[96];
+	size_t	i;
+
+	if (json_object_is_type(to, json_type_string)) {
+		for (i = 0; i < n; i++)
+			if (slots[i].pid == getpid())
+				break;
+		if (i < n && presence_in_room(&slots[i],
+		    json_object_get_string(to)))
+			return 0;
+		send_error(s, PROTO_E_NO_SUCH_ROOM, "you are not in that room");
+		return -1;
+	}
+	for (size_t j = 0; j < json_object_array_length(to); j++) {
+		const char *want = json_object_get_string(
+		    json_object_array_get_idx(to, j));
+
+		for (i = 0; i < n; i++)
+			if (proto_name_equal(slots[i].name, want))
+				break;
+		if (i == n) {
+			snprintf(text, sizeof text, "no user called %s", want);
+			send_error(s, PROTO_E_NO_SUCH_USER, text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Serialise everything of a delivered chat up to the wrapped key. */
+static void
+chat_prefix(struct session *s, struct buf *prefix, json_object *m)
+{
+	json_object	*sealed = msg_get(m, "sealed");
+	struct timespec	 ts;
+	char		 num[40];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(num, sizeof num, ",\"ts\":%lld", (long long)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
+	put(prefix, "{\"type\":\"chat\",\"from\":");
+	put_json_string(prefix, s->name);
+	put(prefix, ",\"to\":");
+	put(prefix, msg_text(msg_get(m, "to")));
+	put(prefix, ",\"id\":");
+	put_json_string(prefix, msg_get_str(m, "id"));
+	put(prefix, num);
+	/* Validated base64url strings need no escaping. */
+	put(prefix, ",\"sealed\":{\"iv\":\"");
+	put(prefix, msg_get_str(sealed, "iv"));
+	put(prefix, "\",\"ct\":\"");
+	put(prefix, msg_get_str(sealed, "ct"));
+	put(prefix, "\",\"tag\":\"");
+	put(prefix, msg_get_str(sealed, "tag"));
+	put(prefix, "\",\"sig\":\"");
+	put(prefix, msg_get_str(sealed, "sig"));
+	put(prefix, "\",\"key\":\"");
+}
+
+/*
+ * chat: stamp from and ts, then cut the message into one parcel per
+ * recipient (with its own wrapped key only) for the broker; our own echo
+ * goes straight into our queue. Recipients for whom the message carries
+ * no wrapped key (the sender's roster was behind) are reported.
+ */
+static void
+on_chat(struct session *s, json_object *m)
+{
+	json_object		*to = msg_get(m, "to");
+	json_object		*keys = msg_get(msg_get(m, "sealed"), "keys");
+	json_object		*missing;
+	struct presence_slot	*slots;
+	struct presence_ref	*refs;
+	struct buf		 prefix, frame;
+	const char		*w;
+	size_t			 n, cap = s->presence->hdr->capacity;
+	char			 text[MESSAGE_TEXT_MAX];
+
+	if (rate_take(s) != 0) {
+		send_error(s, PROTO_E_RATE, "slow down: message not sent");
+		return;
+	}
+	slots = xreallocarray(NULL, cap, sizeof *slots);
+	refs = xreallocarray(NULL, cap, sizeof *refs);
+	n = presence_snapshot(s->presence, slots, refs, cap);
+	if (check_target(s, to, slots, n) != 0) {
+		free(slots);
+		free(refs);
+		return;
+	}
+	buf_init(&prefix, FRAME_MAX_JSON);
+	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
+	chat_prefix(s, &prefix, m);
+	missing = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!is_recipient(s, &slots[i], to))
+			continue;
+		if ((w = wrapped_for(keys, slots[i].name)) == NULL) {
+			json_object_array_add(missing,
+			    json_object_new_string(slots[i].name));
+			continue;
+		}
+		chat_frame(&frame, &prefix, w);
+		if (slots[i].pid == getpid())
+			send_raw(s, buf_ptr(&frame), buf_len(&frame));
+		else
+			to_broker(s, IPC_DELIVER, &refs[i], buf_ptr(&frame),
+			    buf_len(&frame));
+	}
+	if (json_object_array_length(missing) > 0) {
+		snprintf(text, sizeof text, "not delivered to %s: the message "
+		    "has no key for them", msg_text(missing));
+		send_error(s, PROTO_E_NO_SUCH_USER, text);
+	}
+	json_object_put(missing);
+	buf_free(&prefix);
+	buf_free(&frame);
+	free(slots);
+	free(refs);
+}
+
+/* who: reply with the users (of one room, if asked). */
+static void
+on_who(struct session *s, json_object *m)
+{
+	const char	*room = msg_get_str(m, "room");
+	json_object	*reply = msg_who_reply(roster(s, room));
+
+	if (room != NULL)
+		json_object_object_add(reply, "room",
+		    json_object_new_string(room));
+	send_msg(s, reply);
+}
+
+/* room-join / room-leave: update the table, tell everyone. */
+static void
+on_room(struct session *s, json_object *m)
+{
+	const char	*type = msg_type(m), *room = msg_get_str(m, "room");
+	int		 join = strcmp(type, "room-join") == 0, r;
+	json_object	*notice;
+
+	if (rate_take(s) != 0) {
+		send_error(s, PROTO_E_RATE, "slow down");
+		return;
+	}
+	r = join ? presence_room_join(s->presence, &s->ref, room) :
+	    presence_room_leave(s->presence, &s->ref, room);
+	if (r != PROTO_OK) {
+		send_error(s, r, join ? "too many rooms" :
+		    "you are not in that room");
+		return;
+	}
+	notice = msg_room(type, room, s->name);
+	send_msg(s, json_object_get(notice));
+	broadcast(s, notice);
+}
+
+/* ping: answer with a pong carrying the same id. */
+static void
+on_ping(struct session *s, json_object *m)
+{
+	send_msg(s, msg_pong(msg_get_int(m, "id", 0)));
+}
+
+/* pong: the client is alive (last_input is already updated). */
+static void
+on_pong(struct session *s, json_object *m)
+{
+}
+
+/* quit: the user is leaving on purpose. */
+static void
+on_quit(struct session *s, json_object *m)
+{
+	s->done = 1;
+	s->leave_reason = "quit";
+}
+
+/* Video requests before the video pipeline exists. */
+static void
+on_video(struct session *s, json_object *m)
+{
+	if (strcmp(msg_type(m), "videos") == 0) {
+		send_msg(s, msg_videos_reply(json_object_new_array()));
+		return;
+	}
+	send_error(s, PROTO_E_VIDEO, "video streaming is not available on "
+	    "this server yet");
+}
+
+static const struct dispatch dispatch_table[] = {
+	{ "hello", 0, on_hello },
+	{ "chat", 1, on_chat },
+	{ "who", 1, on_who },
+	{ "room-join", 1, on_room },
+	{ "room-leave", 1, on_room },
+	{ "ping", 0, on_ping },
+	{ "pong", 0, on_pong },
+	{ "quit", 0, on_quit },
+	{ "videos", 1, on_video },
+	{ "play", 1, on_video },
+	{ "pause", 1, on_video },
+	{ "resume", 1, on_video },
+	{ "stop", 1, on_video },
+	{ "seek", 1, on_video },
+	{ "quality", 1, on_video },
+	{ "resize", 1, on_video },
+};
+
+/* Validate one JSON frame from the client and dispatch it. */
+static void
+handle_frame(struct session *s, const struct frame *f)
+{
+	char		 why[MSG_WHY_LEN];
+	json_object	*m;
+	enum proto_error e;
+	const char	*type;
+
+	if (f->type != FRAME_TYPE_JSON) {
+		fail(s, PROTO_E_FRAME_TYPE, "clients may not send video frames",
+		    "protocol error");
+		return;
+	}
+	if ((e = msg_parse(f->payload, f->len, MSG_TO_SERVER, &m, why,
+	    sizeof why)) != PROTO_OK) {
+		fail(s, e, why, "protocol error");
+		return;
+	}
+	type = msg_type(m);
+	for (size_t i = 0; i < sizeof dispatch_table / sizeof dispatch_table[0];
+	    i++) {
+		const struct dispatch *d = &dispatch_table[i];
+
+		if (strcmp(d->type, type) != 0)
+			continue;
+		if (d->need_active && s->state != SESSION_ACTIVE)
+			fail(s, PROTO_E_UNEXPECTED, "say hello first", "quit");
+		else
+			d->handler(s, m);
+		json_object_put(m);
+		return;
+	}
+	json_object_put(m);
+	fail(s, PROTO_E_TYPE, "unknown message type", "protocol error");
+}
+
+/* Read what the client sent and handle every complete frame. */
+static void
+read_client(struct session *s)
+{
+	uint8_t		 data[READ_CHUNK];
+	struct frame	 f;
+	size_t		 used, off = 0;
+	ssize_t		 n;
+
+	n = read(s->fd, data, sizeof data);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		s->done = 1;
+		/* Without a quit message first, the client was lost. */
+		s->leave_reason = "lost";
+		return;
+	}
+	s->last_input = now_ms();
+	while (off < (size_t)n && !s->done) {
+		switch (frame_decoder_feed(&s->dec, data + off, (size_t)n - off,
+		    &used, &f)) {
+		case FRAME_READY:
+			handle_frame(s, &f);
+			free(f.payload);
+			break;
+		case FRAME_NEED_MORE:
+			break;
+		case FRAME_ERROR:
+			fail(s, s->dec.error, s->dec.error == PROTO_E_TOO_BIG ?
+			    "message too big" : s->dec.error == PROTO_E_EMPTY ?
+			    "empty message" : "bad frame", "protocol error");
+			return;
+		}
+		off += used;
+	}
+}
+
+/* Handle one packet from the broker. */
+static void
+handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
+{
+	struct ipc_header	 h;
+	const uint8_t		*payload;
+
+	if (ipc_parse(p, len, &h, &payload) != 0) {
+		log_warnx("malformed packet from the broker");
+		return;
+	}
+	switch (h.kind) {
+	case IPC_DELIVER:
+	case IPC_BROADCAST:
+		if (s->state == SESSION_ACTIVE)
+			send_raw(s, payload, h.len);
+		break;
+	case IPC_TOO_SLOW:
+		fail(s, PROTO_E_TOO_SLOW, "too slow", "too slow");
+		break;
+	}
+}
+
+/* Read packets from the broker; on EOF drop the link and retry soon. */
+static void
+read_broker(struct session *s)
+{
+	static uint8_t	pkt[IPC_MAX_PACKET];
+	ssize_t		n;
+
+	for (int i = 0; i < 64; i++) {
+		n = recv(s->broker_fd, pkt, sizeof pkt, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			log_info("broker link lost; reconnecting");
+			close(s->broker_fd);
+			s->broker_fd = -1;
+			s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+			return;
+		}
+		handle_broker_packet(s, pkt, (size_t)n);
+	}
+}
+
+/* Send the leave notice and release our slot. */
+static void
+leave(struct session *s)
+{
+	int	flags;
+
+	if (!s->claimed)
+		return;
+	if (s->state == SESSION_ACTIVE) {
+		broadcast(s, msg_leave(s->name, s->leave_reason ?
+		    s->leave_reason : "quit"));
+		/* Give the leave notice a moment to reach the broker. */
+		if (s->broker_fd != -1) {
+			flags = fcntl(s->broker_fd, F_GETFL);
+			fcntl(s->broker_fd, F_SETFL, flags & ~O_NONBLOCK);
+			struct timeval tv = { 1, 0 };
+			setsockopt(s->broker_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			    sizeof tv);
+			pktq_flush(&s->to_broker, s->broker_fd);
+		}
+	}
+	presence_release(s->presence, &s->ref);
+	s->claimed = 0;
+	log_info("left (%s)", s->leave_reason ? s->leave_reason : "quit");
+}
+
+/*
+ * Close gracefully: flush what is queued (bounded), shut down our side,
+ * drain the client's input briefly so the kernel sends FIN rather than a
+ * reset that could destroy the error message, then close.
+ */
+static void
+close_client(struct session *s)
+{
+	struct pollfd	pfd = { .fd = s->fd };
+	int64_t		until = now_ms() + DRAIN_MS;
+	uint8_t		sink[4096];
+	ssize_t		n;
+
+	while (buf_len(&s->out) > 0 && now_ms() < until) {
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, (int)(until - now_ms())) <= 0 ||
+		    flush_client(s) != 0)
+			break;
+	}
+	shutdown(s->fd, SHUT_WR);
+	while (now_ms() < until) {
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(until - now_ms())) <= 0)
+			break;
+		n = read(s->fd, sink, sizeof sink);
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
+			break;
+	}
+	close(s->fd);
+}
+
+/* Compute the poll timeout in ms and handle timers that are due. */
+static int
+timers(struct session *s)
+{
+	int64_t	now = now_ms(), next;
+
+	if (s->state == SESSION_HANDSHAKE) {
+		next = s->started + (int64_t)s->cfg->handshake_timeout * 1000;
+		if (now >= next) {
+			fail(s, PROTO_E_TIMEOUT, "handshake timed out", "lost");
+			return 0;
+		}
+		return (int)(next - now);
+	}
+	next = s->last_input + (int64_t)s->cfg->idle_timeout * 1000;
+	if (now >= next) {
+		fail(s, PROTO_E_TIMEOUT, "no answer for too long", "lost");
+		return 0;
+	}
+	if (now - s->last_input >= PING_AFTER * 1000 &&
+	    now - s->last_ping >= PING_AFTER * 1000) {
+		send_msg(s, msg_ping(now));
+		s->last_ping = now;
+	}
+	if (next - now > PING_AFTER * 1000)
+		next = now + PING_AFTER * 1000;
+	if (s->broker_fd == -1) {
+		if (now >= s->broker_retry_at)
+			broker_connect(s);
+		if (s->broker_fd == -1 && s->broker_retry_at < next)
+			next = s->broker_retry_at;
+	}
+	return next > now ? (int)(next - now) : 0;
+}
+
+/* Set up signals for a session: TERM/INT through the self-pipe. */
+static void
+session_signals(void)
+{
+	struct sigaction	sa;
+
+	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		fatal("pipe");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Run one client's session until it ends; never returns. */
+void
+session_main(struct session_env *env)
+{
+	struct session	 s;
+	struct pollfd	 pfd[3];
+	int		 timeout;
+
+	memset(&s, 0, sizeof s);
+	s.env = env;
+	s.cfg = env->cfg;
+	s.presence = env->presence;
+	s.fd = env->client_fd;
+	s.broker_fd = -1;
+	s.started = s.last_input = s.last_ping = s.tokens_at = now_ms();
+	s.tokens = s.cfg->chat_burst;
+	buf_init(&s.out, s.cfg->out_queue_max);
+	pktq_init(&s.to_broker, BROKER_QUEUE_MAX);
+	frame_decoder_init(&s.dec);
+	frame_decoder_set_limits(&s.dec, FRAME_MAX_JSON, 0);
+	session_signals();
+	crypto_random(s.nonce, sizeof s.nonce);
+	send_msg(&s, msg_challenge(s.cfg->server_name, s.nonce,
+	    sizeof s.nonce));
+
+	while (!s.done) {
+		timeout = timers(&s);
+		if (s.done)
+			break;
+		pfd[0] = (struct pollfd){ s.fd, POLLIN, 0 };
+		if (buf_len(&s.out) > 0)
+			pfd[0].events |= POLLOUT;
+		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };
+		if (s.to_broker.count > 0)
+			pfd[1].events |= POLLOUT;
+		pfd[2] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		if (poll(pfd, 3, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[2].revents & POLLIN) {
+			fail(&s, PROTO_E_SHUTDOWN, "server shutting down",
+			    "server shutting down");
+			break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+			read_broker(&s);
+		if (s.broker_fd != -1 && (pfd[1].revents & POLLOUT) &&
+		    pktq_flush(&s.to_broker, s.broker_fd) != 0) {
+			close(s.broker_fd);
+			s.broker_fd = -1;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_client(&s);
+		if (flush_client(&s) != 0 && !s.done) {
+			s.done = 1;
+			s.leave_reason = "lost";
+		}
+	}
+	leave(&s);
+	close_client(&s);
+	crypto_key_free(s.key);
+	frame_decoder_free(&s.dec);
+	buf_free(&s.out);
+	pktq_free(&s.to_broker);
+	exit(0);
+}

@@ -1,0 +1,176 @@
+/* tvchat: command line, identity, connection, then the chosen front end. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "client.h"
+#include "crypto.h"
+#include "knownkeys.h"
+#include "log.h"
+
+/* Exit codes, documented in tvchat(1). */
+#define EXIT_USAGE	64
+#define EXIT_CONNECT	69	/* could not connect */
+#define EXIT_IDENTITY	78	/* identity key unusable */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: tvchat [-bhV] [-p port] [-n name] [-i identity] [host]\n"
+"  -p, --port PORT       server port (default %d)\n"
+"  -n, --name NAME       your name (default: $USER)\n"
+"  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
+"  -b, --batch           JSON lines on stdin and stdout, no screen\n"
+"  -V, --version         print the version and exit\n"
+"  -h, --help            print this help and exit\n", DEFAULT_PORT);
+}
+
+/* Load the identity at path, generating one first if there is none. */
+static struct crypto_key *
+load_identity(const char *path)
+{
+	struct crypto_key	*key;
+	int			 r;
+
+	r = crypto_identity_load(path, &key);
+	if (r == CRYPTO_OK)
+		return key;
+	if (r == CRYPTO_E_IO && errno == ENOENT) {
+		fprintf(stderr, "tvchat: generating your RSA-3072 identity key "
+		    "in %s (this takes a moment)...\n", path);
+		if ((r = crypto_key_generate(&key)) != 0) {
+			fprintf(stderr, "tvchat: %s\n", crypto_strerror(r));
+			exit(EXIT_IDENTITY);
+		}
+		if ((r = crypto_identity_save(key, path)) != 0) {
+			fprintf(stderr, "tvchat: %s: %s: %s\n", path,
+			    crypto_strerror(r), strerror(errno));
+			exit(EXIT_IDENTITY);
+		}
+		fprintf(stderr, "tvchat: your fingerprint is %s\n",
+		    crypto_key_fingerprint(key));
+		return key;
+	}
+	fprintf(stderr, "tvchat: %s: %s%s%s\n", path, crypto_strerror(r),
+	    r == CRYPTO_E_IO ? ": " : "", r == CRYPTO_E_IO ? strerror(errno) :
+	    "");
+	exit(EXIT_IDENTITY);
+}
+
+/* Return a default name: $USER if it is a valid name, else "user". */
+static const char *
+default_name(void)
+{
+	const char	*user = getenv("USER");
+
+	if (user != NULL && proto_name_valid(user))
+		return user;
+	return "user";
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "identity", required_argument, NULL, 'i' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client		 client;
+	struct crypto_key	*identity;
+	struct knownkeys	*known;
+	const char		*host = "127.0.0.1", *name = default_name();
+	char			*idpath = NULL, *kpath, server[300], err[256];
+	char			*end;
+	long			 port = DEFAULT_PORT;
+	int			 ch, batch = 0, fd, status;
+
+	while ((ch = getopt_long(argc, argv, "p:n:i:bVh", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || port < 1 ||
+			    port > 65535) {
+				fprintf(stderr, "tvchat: -p: bad port %s\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'i':
+			free(idpath);
+			idpath = strdup(optarg);
+			break;
+		case 'b':
+			batch = 1;
+			break;
+		case 'V':
+			printf("tvchat %s (protocol %d)\n", PACKAGE_VERSION,
+			    PROTOCOL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		host = argv[optind];
+	if (!proto_name_valid(name)) {
+		fprintf(stderr, "tvchat: %s: a name is 1 to 32 letters, digits, "
+		    "'_', '.' or '-'\n", name);
+		return EXIT_USAGE;
+	}
+	if (!batch) {
+		fprintf(stderr, "tvchat: the full-screen interface is not "
+		    "built yet; use --batch\n");
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	log_open("tvchat", LOG_TO_STDERR, 0);
+	crypto_init();
+	if (idpath == NULL)
+		idpath = crypto_identity_path();
+	identity = load_identity(idpath);
+	free(idpath);
+
+	if ((fd = client_connect(host, (int)port, 10000, err, sizeof err))
+	    == -1) {
+		fprintf(stderr, "tvchat: %s\n", err);
+		crypto_key_free(identity);
+		return EXIT_CONNECT;
+	}
+	snprintf(server, sizeof server, "%s:%ld", host, port);
+	kpath = knownkeys_default_path();
+	known = knownkeys_open(kpath, server);
+	free(kpath);
+	client_init(&client, fd, server, identity, name, known, batch_emit,
+	    NULL);
+	status = batch_run(&client);
+	client_free(&client);
+	knownkeys_free(known);
+	crypto_key_free(identity);
+	return status;
+}

@@ -1,0 +1,217 @@
+/* tvchatd: command line, daemon set-up, then the master loop (server.c). */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "server.h"
+
+/* Exit codes, documented in tvchatd(8). */
+#define EXIT_USAGE	64
+#define EXIT_CONFIG	78
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: tvchatd [-dfhV] [-a address] [-p port] [-v videos] [-m max-clients]\n"
+"               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
+"               [--idle-timeout seconds]\n"
+"  -a, --address ADDR     listen address (default 127.0.0.1)\n"
+"  -p, --port PORT        listen port (default %d)\n"
+"  -v, --videos DIR       video library (default ./videos)\n"
+"  -m, --max-clients N    most users at once (default 256)\n"
+"  -f, --foreground       stay in the foreground, log to stderr\n"
+"  -P, --pid-file FILE    write the daemon's pid to FILE\n"
+"  -d, --debug            log debug messages\n"
+"      --motd TEXT        message of the day sent to every user\n"
+"      --rate N           chat messages per second per user (default 20)\n"
+"      --burst N          chat burst allowance (default 40)\n"
+"      --idle-timeout S   drop a silent client after S seconds (default 90)\n"
+"  -V, --version          print the version and exit\n"
+"  -h, --help             print this help and exit\n", DEFAULT_PORT);
+}
+
+/* Parse a number in [min, max] or exit with a usage error. */
+static long
+number(const char *opt, const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "tvchatd: %s: %s is not a number from %ld to "
+		    "%ld\n", opt, s, min, max);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/* Detach from the terminal: fork, new session, stdio to /dev/null. */
+static void
+daemonize(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* Write our pid to path; fatal if it cannot be written. */
+static void
+write_pid_file(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("pid file %s", path);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0)
+		fatal("pid file %s", path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "videos", required_argument, NULL, 'v' },
+		{ "max-clients", required_argument, NULL, 'm' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "motd", required_argument, NULL, 1 },
+		{ "rate", required_argument, NULL, 2 },
+		{ "burst", required_argument, NULL, 3 },
+		{ "idle-timeout", required_argument, NULL, 4 },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct server_config cfg;
+	char	hostname[HOST_NAME_MAX + 1];
+	char	*videos = NULL;
+	int	 ch, fd;
+
+	cfg.address = "127.0.0.1";
+	cfg.port = DEFAULT_PORT;
+	cfg.videos_dir = "videos";
+	cfg.max_clients = 256;
+	cfg.chat_rate = 20;
+	cfg.chat_burst = 40;
+	cfg.handshake_timeout = 10;
+	cfg.idle_timeout = 90;
+	cfg.out_queue_max = 8u * 1024 * 1024;
+	cfg.motd = "Welcome to tvchat.";
+
+	while ((ch = getopt_long(argc, argv, "a:p:v:m:fP:dVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			cfg.address = optarg;
+			break;
+		case 'p':
+			cfg.port = (int)number("-p", optarg, 1, 65535);
+			break;
+		case 'v':
+			cfg.videos_dir = optarg;
+			break;
+		case 'm':
+			cfg.max_clients = (unsigned int)number("-m", optarg, 1,
+			    65536);
+			break;
+		case 'f':
+			cfg.foreground = 1;
+			break;
+		case 'P':
+			cfg.pid_file = optarg;
+			break;
+		case 'd':
+			cfg.debug = 1;
+			break;
+		case 'V':
+			printf("tvchatd %s (protocol %d)\n", PACKAGE_VERSION,
+			    PROTOCOL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 1:
+			cfg.motd = optarg;
+			break;
+		case 2:
+			cfg.chat_rate = (double)number("--rate", optarg, 1,
+			    100000);
+			break;
+		case 3:
+			cfg.chat_burst = (double)number("--burst", optarg, 1,
+			    1000000);
+			break;
+		case 4:
+			cfg.idle_timeout = (int)number("--idle-timeout", optarg,
+			    5, 86400);
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strlen(cfg.motd) > 1024) {
+		fprintf(stderr, "tvchatd: --motd: longer than 1024 bytes\n");
+		return EXIT_USAGE;
+	}
+	if (cfg.videos_dir[0] != '/' &&
+	    (videos = realpath(cfg.videos_dir, NULL)) != NULL)
+		cfg.videos_dir = videos;
+	if (gethostname(hostname, sizeof hostname) != 0)
+		snprintf(hostname, sizeof hostname, "tvchatd");
+	hostname[sizeof hostname - 1] = '\0';
+	cfg.server_name = hostname;
+
+	crypto_init();
+	log_open("tvchatd", LOG_TO_STDERR, cfg.debug);
+	/* Bind before detaching, so a busy port is reported on stderr. */
+	fd = server_listen(&cfg);
+	if (!cfg.foreground) {
+		log_open("tvchatd", LOG_TO_SYSLOG, cfg.debug);
+		daemonize();
+	}
+	if (cfg.pid_file != NULL)
+		write_pid_file(cfg.pid_file);
+	ch = server_run(&cfg, fd);
+	free(videos);
+	return ch;
+}

@@ -1,0 +1,155 @@
+# Shared helpers for the regress tests (POSIX-ish bash). Each test sources
+# this, then uses a private work directory, starts its own tvchatd on a
+# free loopback port and kills everything it started from a trap.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYTHON3:=/usr/bin/python3}"
+TVCHATD="$top_builddir/src/tvchatd"
+TVCHAT="$top_builddir/src/tvchat"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tvchat-test.XXXXXX")
+PIDS=""
+TAP_N=0
+TAP_FAILED=0
+
+# Kill what we started and remove the work directory.
+cleanup() {
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# TAP: "ok N - desc" or "not ok N - desc".
+ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1"
+}
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $1"
+	shift
+	for line in "$@"; do
+		echo "# $line"
+	done
+}
+# check DESC COMMAND...: ok if the command succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc" "failed: $*"
+	fi
+}
+
+# Wait until FILE has a line matching the extended regexp; 0 or 1.
+wait_for() {
+	local file=$1 pattern=$2 timeout=${3:-10} i=0
+	while [ "$i" -lt $((timeout * 20)) ]; do
+		if grep -qE -- "$pattern" "$file" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# timed out waiting for /$pattern/ in $file" >&2
+	return 1
+}
+
+# Count lines of FILE matching the extended regexp.
+count() {
+	grep -cE -- "$2" "$1" 2>/dev/null || true
+}
+
+# Start tvchatd on a free port: sets PORT and SERVER_PID. Extra args pass.
+start_server() {
+	local try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		PORT=$((20000 + (RANDOM * 7 + $$ + try * 131) % 40000))
+		: >"$WORK/server.log"
+		"$TVCHATD" -f -d -p "$PORT" -v "$top_srcdir/videos" "$@" \
+		    >>"$WORK/server.log" 2>&1 &
+		SERVER_PID=$!
+		PIDS="$PIDS $SERVER_PID"
+		if wait_for "$WORK/server.log" "listening on|cannot listen" 10 &&
+		    grep -q "listening on" "$WORK/server.log"; then
+			return 0
+		fi
+		kill -9 "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	done
+	echo "# could not start tvchatd" >&2
+	cat "$WORK/server.log" >&2
+	return 1
+}
+
+# start_client NAME [KEYDIR]: a batch client reading commands from a FIFO.
+# Its events go to $WORK/NAME.out; send commands with `say_to NAME json`.
+# KEYDIR (default $WORK/keys/NAME) holds its XDG dirs, so a name can come
+# back with the same key (same KEYDIR) or another one.
+start_client() {
+	local name=$1 dir=${2:-$WORK/keys/$1}
+	mkdir -p "$dir"
+	rm -f "$WORK/$name.in"
+	mkfifo "$WORK/$name.in"
+	: >"$WORK/$name.out"
+	XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/data" \
+	    "$TVCHAT" --batch -p "$PORT" -n "$name" 127.0.0.1 \
+	    <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	eval "PID_$(echo "$name" | tr -c 'A-Za-z0-9_\n' _)=$!"
+	PIDS="$PIDS $!"
+	# Hold the FIFO open for writing on a descriptor of our own.
+	eval "exec {FD_$(echo "$name" | tr -c 'A-Za-z0-9_\n' _)}>\"\$WORK/\$name.in\""
+}
+
+# say_to NAME JSON: send one command line to a client.
+say_to() {
+	local var
+	var="FD_$(echo "$1" | tr -c 'A-Za-z0-9_\n' _)"
+	echo "$2" >&"${!var}"
+}
+
+# pid_of NAME: the client's pid.
+pid_of() {
+	local var
+	var="PID_$(echo "$1" | tr -c 'A-Za-z0-9_\n' _)"
+	echo "${!var}"
+}
+
+# close_client NAME: end its input (it then quits).
+close_client() {
+	local var
+	var="FD_$(echo "$1" | tr -c 'A-Za-z0-9_\n' _)"
+	eval "exec ${!var}>&-"
+}
+
+# Print the JSON value at a dotted path of each line (jq is not needed).
+json_field() {
+	"$PYTHON3" -c '
+import json, sys
+path = sys.argv[1].split(".")
+for line in sys.stdin:
+    try:
+        v = json.loads(line)
+        for p in path:
+            v = v[int(p)] if isinstance(v, list) else v[p]
+        print(v if isinstance(v, str) else json.dumps(v))
+    except Exception:
+        pass
+' "$1"
+}
+
+# Finish the TAP stream: the plan, and the exit status.
+finish() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}

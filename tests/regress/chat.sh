@@ -1,0 +1,101 @@
+#!/bin/bash
+# Chat end to end: three batch clients on a real tvchatd. Room messages
+# reach everyone verified; a direct message reaches only its recipient;
+# leaving (quit or kill -9) is announced and frees the name.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+start_server || exit 1
+for u in alice bob carol; do
+	start_client "$u"
+	wait_for "$WORK/$u.out" '"event":"welcome"' 30 || exit 1
+done
+wait_for "$WORK/alice.out" '"event":"join".*"name":"carol"'
+wait_for "$WORK/bob.out" '"event":"join".*"name":"carol"'
+
+# Everyone sees everyone else with the fingerprint they announced.
+fp_bob=$(json_field fingerprint <"$WORK/bob.out" | head -1)
+fp_carol=$(json_field fingerprint <"$WORK/carol.out" | head -1)
+check "alice sees bob's fingerprint" \
+    grep -q "\"name\":\"bob\",\"fingerprint\":\"$fp_bob\"" "$WORK/alice.out"
+check "alice sees carol's fingerprint" \
+    grep -q "\"name\":\"carol\",\"fingerprint\":\"$fp_carol\"" "$WORK/alice.out"
+check "carol's welcome lists alice and bob" \
+    test "$(head -1 "$WORK/carol.out" | json_field users |
+    grep -o '"name": "[a-z]*"' | sort | tr -d '\n')" = \
+    '"name": "alice""name": "bob""name": "carol"'
+
+# A room message reaches both others, opened and verified.
+say_to alice '{"cmd":"say","text":"hello, room ✓ 你好"}'
+for u in bob carol; do
+	if wait_for "$WORK/$u.out" '"event":"chat".*"from":"alice"'; then
+		line=$(grep '"event":"chat".*"from":"alice"' "$WORK/$u.out")
+		if [ "$(echo "$line" | json_field text)" = "hello, room ✓ 你好" ] &&
+		    [ "$(echo "$line" | json_field verified)" = true ]; then
+			ok "$u reads alice's room message, verified"
+		else
+			not_ok "$u reads alice's room message, verified" "$line"
+		fi
+	else
+		not_ok "$u reads alice's room message, verified"
+	fi
+done
+check "alice gets her own echo" \
+    wait_for "$WORK/alice.out" '"event":"chat".*"from":"alice".*"text":"hello, room'
+
+# A direct message reaches only its recipient (and the sender's echo).
+say_to bob '{"cmd":"msg","to":"alice","text":"just for you"}'
+check "alice gets bob's direct message" \
+    wait_for "$WORK/alice.out" '"from":"bob".*"text":"just for you".*"direct":true'
+check "bob gets the echo" \
+    wait_for "$WORK/bob.out" '"from":"bob".*"text":"just for you"'
+# Carol then says something; once it arrives the DM would have too.
+say_to carol '{"cmd":"say","text":"marker"}'
+wait_for "$WORK/carol.out" '"text":"marker"'
+check "carol never sees the direct message" \
+    test "$(count "$WORK/carol.out" 'just for you')" -eq 0
+
+# A direct message to someone absent is refused with no-such-user.
+say_to alice '{"cmd":"msg","to":"nobody","text":"x"}'
+check "a message to an absent user is refused" \
+    wait_for "$WORK/alice.out" '"code":"no-such-user"'
+
+# Rooms: bob joins #dev; a #dev message reaches bob only.
+say_to bob '{"cmd":"join","room":"#dev"}'
+wait_for "$WORK/alice.out" '"event":"room-join".*"room":"#dev".*"name":"bob"'
+check "alice sees bob join #dev" test $? -eq 0
+say_to bob '{"cmd":"say","room":"#dev","text":"dev talk"}'
+wait_for "$WORK/bob.out" '"text":"dev talk"'
+say_to carol '{"cmd":"say","text":"marker2"}'
+wait_for "$WORK/alice.out" '"text":"marker2"'
+check "a #dev message does not reach alice" \
+    test "$(count "$WORK/alice.out" 'dev talk')" -eq 0
+say_to alice '{"cmd":"say","room":"#dev","text":"not a member"}'
+check "posting to a room you are not in is refused" \
+    wait_for "$WORK/alice.out" '"code":"no-such-room"'
+
+# Leaving: a clean quit and a kill -9 are both announced.
+close_client carol
+check "carol's quit is announced" \
+    wait_for "$WORK/alice.out" '"event":"leave","name":"carol","reason":"quit"'
+{ kill -9 "$(pid_of bob)"; wait "$(pid_of bob)"; } 2>/dev/null
+check "bob's death is announced" \
+    wait_for "$WORK/alice.out" '"event":"leave","name":"bob","reason":"lost"'
+
+# Their names are free again.
+start_client bob
+check "bob can come back" wait_for "$WORK/bob.out" '"event":"welcome"' 30
+start_client carol
+check "carol can come back" wait_for "$WORK/carol.out" '"event":"welcome"' 30
+
+# SIGTERM: everyone is told, the server exits 0 and leaves nothing.
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+status=$?
+check "tvchatd exits 0 on SIGTERM" test "$status" -eq 0
+check "clients are told the server is shutting down" \
+    wait_for "$WORK/alice.out" '"code":"shutdown"'
+check "no tvchatd process is left" \
+    test -z "$(pgrep -f "tvchatd -f -d -p $PORT " || true)"
+check "no shared memory is left" \
+    test -z "$(ls /dev/shm | grep "^tvchatd-$SERVER_PID-" || true)"
+finish

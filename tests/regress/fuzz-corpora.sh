@@ -1,0 +1,30 @@
+#!/bin/sh
+# Replay every fuzz target over its seed corpus (TAP). With the replay
+# driver a directory would do, but a libFuzzer binary given a directory
+# starts fuzzing, so both get the seed files one by one.
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+
+targets="frame msg jwk open"
+echo "1..4"
+n=0
+for t in $targets; do
+	n=$((n + 1))
+	prog="$top_builddir/tests/fuzz/fuzz_$t"
+	corpus="$top_srcdir/tests/fuzz/corpus/$t"
+	set --
+	for f in "$corpus"/*; do
+		[ -f "$f" ] && set -- "$@" "$f"
+	done
+	if [ ! -x "$prog" ]; then
+		echo "not ok $n - fuzz_$t corpus # $prog is not built"
+	elif [ $# -eq 0 ]; then
+		echo "not ok $n - fuzz_$t corpus # no seed files in $corpus"
+	elif out=$("$prog" "$@" 2>&1); then
+		echo "ok $n - fuzz_$t corpus ($# inputs)"
+	else
+		echo "not ok $n - fuzz_$t corpus"
+		printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+	fi
+done
+exit 0

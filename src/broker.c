@@ -67,7 +67,7 @@ accept_conns(struct broker *b)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("broker: accept");
+				log_warn("accept");
 			return;
 		}
 		if (b->nconns == b->cap) {
@@ -107,14 +107,13 @@ static int
 enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
 {
 	uint8_t	*copy = xmalloc(len);
+	int	 r;
 
 	memcpy(copy, p, len);
-	if (ipc_send_now(c->fd, &c->q, copy, len) != 0) {
-		log_warnx("broker: session %ld not keeping up; link dropped",
+	if ((r = ipc_send_now(c->fd, &c->q, copy, len)) == -2)
+		log_warnx("session %ld not keeping up; link dropped",
 		    (long)c->pid);
-		return -1;
-	}
-	return 0;
+	return r == 0 ? 0 : -1;
 }
 
 /* Check a REGISTER against the peer's credentials and the table. */
@@ -256,7 +255,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("broker: poll");
+			fatal("poll");
 		}
 		/* Walk backwards: drop_conn() moves the last entry. */
 		for (size_t i = b->nconns; i-- > 0; ) {

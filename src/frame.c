@@ -53,6 +53,8 @@ frame_check_header(uint8_t type, uint32_t len, uint32_t max_json,
 			return PROTO_E_TOO_BIG;
 		return PROTO_OK;
 	case FRAME_TYPE_VIDEO:
+		if (max_video == 0)
+			return PROTO_E_FRAME_TYPE;	/* not accepted here */
 		if (len < VIDEO_HEADER_LEN)
 			return PROTO_E_MESSAGE;
 		if (len > max_video)

@@ -139,13 +139,15 @@ ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
 
 /*
  * Send a packet at once if nothing is queued before it, else queue it
- * (taking ownership either way). Returns 0, or -1 if the queue is full
- * or the socket failed (the packet is freed).
+ * (taking ownership either way). Returns 0; -1 if the socket failed (the
+ * packet stays queued, to be sent on a new connection); or -2 if the
+ * queue is full (the packet is dropped).
  */
 int
 ipc_send_now(int fd, struct pktq *q, uint8_t *p, size_t len)
 {
 	ssize_t	n;
+	int	r = 0;
 
 	if (q->count == 0 && fd != -1) {
 		do {
@@ -156,16 +158,14 @@ ipc_send_now(int fd, struct pktq *q, uint8_t *p, size_t len)
 			return 0;
 		}
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ENOBUFS) {
-			free(p);
-			return -1;
-		}
+		    errno != ENOBUFS)
+			r = -1;
 	}
 	if (pktq_push(q, p, len) != 0) {
 		free(p);
-		return -1;
+		return -2;
 	}
-	return 0;
+	return r;
 }
 
 /* Fill a sockaddr_un for path; return 0 or -1 (ENAMETOOLONG). */

@@ -140,8 +140,15 @@ announce_leave(struct master *m, const char *name, const char *reason)
 	if (msg_encode_free(msg_leave(name, reason), &b) == 0) {
 		p = ipc_packet(IPC_BROADCAST, -1, 0, buf_ptr(&b), buf_len(&b),
 		    &len);
-		if (ipc_send_now(m->broker_link, &m->to_broker, p, len) != 0)
+		switch (ipc_send_now(m->broker_link, &m->to_broker, p, len)) {
+		case -1:
+			close(m->broker_link);
+			m->broker_link = -1;
+			break;
+		case -2:
 			log_warnx("could not announce that %s left", name);
+			break;
+		}
 	}
 	buf_free(&b);
 }
@@ -199,7 +206,6 @@ reap(struct master *m)
 				close(m->broker_link);
 				m->broker_link = -1;
 			}
-			pktq_free(&m->to_broker);
 			if (!got_term)
 				start_broker(m);
 			continue;
@@ -392,6 +398,11 @@ shut_down(struct master *m)
 	unlink(m->cfg->broker_path);
 	rmdir(m->cfg->runtime_dir);
 	presence_destroy(&m->presence);
+	if (m->broker_link != -1)
+		close(m->broker_link);
+	close(m->broker_listen_fd);
+	pktq_free(&m->to_broker);
+	free(m->sessions);
 	if (m->cfg->pid_file != NULL)
 		unlink(m->cfg->pid_file);
 	log_info("stopped");
@@ -440,10 +451,14 @@ server_run(struct server_config *cfg, int listen_fd)
 	while (!got_term) {
 		pfd[0] = (struct pollfd){ m.listen_fd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		/* Leave notices wait here while the broker restarts. */
+		if (m.to_broker.count > 0 && m.broker_link == -1)
+			connect_broker(&m);
 		pfd[2] = (struct pollfd){ m.broker_link, 0, 0 };
 		if (m.to_broker.count > 0)
 			pfd[2].events = POLLOUT;
-		if (poll(pfd, 3, -1) == -1 && errno != EINTR)
+		if (poll(pfd, 3, m.to_broker.count > 0 && m.broker_link == -1 ?
+		    100 : -1) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd[1].revents & POLLIN)
 			while (read(signal_pipe[0], sink, sizeof sink) > 0)

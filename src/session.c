@@ -190,9 +190,17 @@ to_broker(struct session *s, enum ipc_kind kind, const struct presence_ref *to,
 
 	p = ipc_packet(kind, to ? to->slot : s->ref.slot,
 	    to ? to->generation : s->ref.generation, frame, len, &plen);
-	if (ipc_send_now(s->broker_fd, &s->to_broker, p, plen) != 0 &&
-	    s->to_broker.count >= s->to_broker.max)
+	switch (ipc_send_now(s->broker_fd, &s->to_broker, p, plen)) {
+	case -1:
+		/* The broker is gone; the packet waits for the new one. */
+		close(s->broker_fd);
+		s->broker_fd = -1;
+		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+		break;
+	case -2:
 		log_warnx("broker queue full, message dropped");
+		break;
+	}
 }
 
 /* Encode m as a frame and hand it to the broker (m is released). */

@@ -26,7 +26,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: tvchatd [-dfhV] [-a address] [-p port] [-v videos] [-m max-clients]\n"
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
-"               [--idle-timeout seconds]\n"
+"               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
 "  -p, --port PORT        listen port (default %d)\n"
 "  -v, --videos DIR       video library (default ./videos)\n"
@@ -38,6 +38,8 @@ usage(FILE *f)
 "      --rate N           chat messages per second per user (default 20)\n"
 "      --burst N          chat burst allowance (default 40)\n"
 "      --idle-timeout S   drop a silent client after S seconds (default 90)\n"
+"      --handshake-timeout S  drop a client that has not logged in after S\n"
+"                         seconds (default 10)\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this help and exit\n", DEFAULT_PORT);
 }
@@ -115,6 +117,7 @@ main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 2 },
 		{ "burst", required_argument, NULL, 3 },
 		{ "idle-timeout", required_argument, NULL, 4 },
+		{ "handshake-timeout", required_argument, NULL, 5 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -179,6 +182,10 @@ main(int argc, char **argv)
 		case 4:
 			cfg.idle_timeout = (int)number("--idle-timeout", optarg,
 			    5, 86400);
+			break;
+		case 5:
+			cfg.handshake_timeout = (int)number(
+			    "--handshake-timeout", optarg, 1, 600);
 			break;
 		default:
 			usage(stderr);

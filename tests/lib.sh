@@ -148,8 +148,16 @@ for line in sys.stdin:
 ' "$1"
 }
 
-# Finish the TAP stream: the plan, and the exit status.
+# Finish the TAP stream: the plan, and the exit status. On failure the
+# server's log and the clients' stderr go into the test log.
 finish() {
+	if [ "$TAP_FAILED" -gt 0 ]; then
+		for f in "$WORK"/*.log "$WORK"/*.err; do
+			[ -s "$f" ] || continue
+			echo "# ---- $(basename "$f")"
+			tail -40 "$f" | sed 's/^/# /'
+		done
+	fi
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
 }

@@ -629,11 +629,12 @@ test_set_limits(void **state)
 	assert_int_equal(feed_header(&d, FRAME_TYPE_JSON, FRAME_MAX_JSON),
 	    FRAME_NEED_MORE);
 	frame_decoder_free(&d);
+	/* A video cap of zero means video frames are not accepted at all. */
 	frame_decoder_init(&d);
 	frame_decoder_set_limits(&d, UINT32_MAX, 0);
 	assert_int_equal(feed_header(&d, FRAME_TYPE_VIDEO, VIDEO_HEADER_LEN),
 	    FRAME_ERROR);
-	assert_int_equal(d.error, PROTO_E_TOO_BIG);
+	assert_int_equal(d.error, PROTO_E_FRAME_TYPE);
 	frame_decoder_free(&d);
 
 	/* A JSON cap of zero refuses every JSON frame. */

@@ -4,7 +4,9 @@
  * routes packets: a delivery to the session owning a slot, a broadcast to
  * every session but the sender. Writes are non-blocking with a bounded
  * queue per connection; a connection whose queue overflows is dropped, so
- * one stuck session never stalls the others.
+ * one stuck session never stalls the others. Packets for a user whose
+ * session has not (re)connected yet, as after a broker restart, wait in a
+ * small per-slot queue until it registers or leaves.
  */
 #include "config.h"
 
@@ -23,6 +25,8 @@
 #include "xmalloc.h"
 
 #define BROKER_CONN_QUEUE	16384	/* packets queued to one session */
+#define BROKER_PENDING_MAX	1024	/* held for an unregistered session */
+#define BROKER_SWEEP_MS		1000
 #define BROKER_MASTER_SLOT	(-1)
 
 struct broker_conn {
@@ -42,6 +46,9 @@ struct broker {
 	size_t			 nconns;
 	size_t			 cap;
 	int32_t			*by_slot;	/* slot -> index in conns, -1 */
+	struct pktq		*pending;	/* per slot, until it registers */
+	uint32_t		*pending_gen;	/* generation they are for */
+	size_t			 npending;	/* slots with pending packets */
 	volatile sig_atomic_t	 quit;
 };
 
@@ -116,6 +123,66 @@ enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
 	return r == 0 ? 0 : -1;
 }
 
+/* Drop the packets held for slot. */
+static void
+pending_drop(struct broker *b, int32_t slot)
+{
+	if (b->pending[slot].count == 0)
+		return;
+	pktq_free(&b->pending[slot]);
+	b->npending--;
+}
+
+/*
+ * Hold a copy of a packet for slot/generation, whose session is active in
+ * the table but not connected to us (yet).
+ */
+static void
+pending_add(struct broker *b, int32_t slot, uint32_t generation,
+    const uint8_t *p, size_t len)
+{
+	uint8_t	*copy;
+
+	if (b->pending[slot].count > 0 && b->pending_gen[slot] != generation)
+		pending_drop(b, slot);
+	copy = xmalloc(len);
+	memcpy(copy, p, len);
+	if (b->pending[slot].count == 0)
+		b->npending++;
+	b->pending_gen[slot] = generation;
+	if (pktq_push(&b->pending[slot], copy, len) != 0) {
+		free(copy);
+		log_warnx("slot %d: too much waiting for its session", slot);
+	}
+}
+
+/* Forget held packets whose slot was freed or claimed by someone else. */
+static void
+pending_sweep(struct broker *b)
+{
+	struct presence_slot	*s;
+
+	for (uint32_t i = 0; i < b->presence->hdr->capacity && b->npending;
+	    i++) {
+		if (b->pending[i].count == 0)
+			continue;
+		s = &b->presence->slots[i];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_ACTIVE ||
+		    s->generation != b->pending_gen[i])
+			pending_drop(b, (int32_t)i);
+	}
+}
+
+/* Return 1 if slot is active in the table with generation. */
+static int
+slot_active(struct broker *b, int32_t slot, uint32_t generation)
+{
+	struct presence_slot	*s = &b->presence->slots[slot];
+
+	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_ACTIVE &&
+	    s->generation == generation;
+}
+
 /* Check a REGISTER against the peer's credentials and the table. */
 static void
 register_conn(struct broker *b, size_t i, const struct ipc_header *h)
@@ -148,6 +215,26 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	c->slot = h->slot;
 	c->generation = h->generation;
 	c->pid = cred.pid;
+	/* Hand over what waited for this session, in order. */
+	if (h->slot >= 0 && b->pending[h->slot].count > 0) {
+		struct pktq *q = &b->pending[h->slot];
+
+		if (b->pending_gen[h->slot] == h->generation) {
+			while (q->count > 0) {
+				struct pktq_item *it = &q->items[q->head];
+
+				if (ipc_send_now(c->fd, &c->q, it->data,
+				    it->len) == -2)
+					log_warnx("slot %d: queue full", h->slot);
+				q->head = (q->head + 1) % q->cap;
+				q->count--;
+			}
+			q->bytes = 0;
+			pktq_free(q);
+			b->npending--;
+		} else
+			pending_drop(b, h->slot);
+	}
 }
 
 /* Route one packet that arrived on connection i. */
@@ -171,19 +258,29 @@ route(struct broker *b, size_t i, const uint8_t *p, size_t len)
 	case IPC_DELIVER:
 		if (h.slot < 0 || (uint32_t)h.slot >= b->presence->hdr->capacity)
 			return;
-		if ((di = b->by_slot[h.slot]) == -1)
+		if ((di = b->by_slot[h.slot]) == -1) {
+			if (slot_active(b, h.slot, h.generation))
+				pending_add(b, h.slot, h.generation, p, len);
 			return;
+		}
 		d = &b->conns[di];
 		if (d->generation == h.generation && enqueue(d, p, len) != 0)
 			shutdown(d->fd, SHUT_RDWR);
 		break;
 	case IPC_BROADCAST:
-		for (size_t j = 0; j < b->nconns; j++) {
-			d = &b->conns[j];
-			if (j == i || !d->registered || d->slot < 0)
+		for (uint32_t slot = 0; slot < b->presence->hdr->capacity;
+		    slot++) {
+			struct presence_slot *ps = &b->presence->slots[slot];
+
+			if ((int32_t)slot == c->slot)
 				continue;
-			if (enqueue(d, p, len) != 0)
-				shutdown(d->fd, SHUT_RDWR);
+			if ((di = b->by_slot[slot]) != -1) {
+				if (enqueue(&b->conns[di], p, len) != 0)
+					shutdown(b->conns[di].fd, SHUT_RDWR);
+			} else if (slot_active(b, (int32_t)slot,
+			    ps->generation))
+				pending_add(b, (int32_t)slot, ps->generation, p,
+				    len);
 		}
 		break;
 	}
@@ -227,6 +324,11 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	    sizeof *b->by_slot);
 	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
 		b->by_slot[i] = -1;
+	b->pending = xcalloc(presence->hdr->capacity, sizeof *b->pending);
+	b->pending_gen = xcalloc(presence->hdr->capacity,
+	    sizeof *b->pending_gen);
+	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
+		pktq_init(&b->pending[i], BROKER_PENDING_MAX);
 	log_set_prefix("broker: ");
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -252,11 +354,13 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 			if (b->conns[i].q.count > 0)
 				pfd[i + 1].events |= POLLOUT;
 		}
-		if (poll(pfd, n, -1) == -1) {
+		if (poll(pfd, n, b->npending > 0 ? BROKER_SWEEP_MS : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+		if (b->npending > 0)
+			pending_sweep(b);
 		/* Walk backwards: drop_conn() moves the last entry. */
 		for (size_t i = b->nconns; i-- > 0; ) {
 			short re = pfd[i + 1].revents;

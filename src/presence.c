@@ -25,6 +25,9 @@
 
 #ifdef TVCHAT_TEST_HOOKS
 #include <stdlib.h>
+
+/* Test builds only: the next lock is held forever (see session.c). */
+int	presence_test_hold;
 #endif
 
 /* Copy a string into a fixed field, always terminated. */
@@ -120,14 +123,17 @@ presence_lock(struct presence *p)
 	}
 	p->hdr->holder = getpid();
 #ifdef TVCHAT_TEST_HOOKS
-	/* Lets a regress test kill a process inside the critical section. */
-	if (getenv("TVCHAT_TEST_HOLD_LOCK") != NULL) {
-		int fd = open(getenv("TVCHAT_TEST_HOLD_LOCK"),
-		    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	/* Lets a regress test kill a process inside the critical section:
+	 * the holder's pid goes to a file, then it waits to be killed. */
+	if (presence_test_hold && getenv("TVCHAT_TEST_HOLD_FILE") != NULL) {
+		FILE *f = fopen(getenv("TVCHAT_TEST_HOLD_FILE"), "w");
 
-		if (fd != -1)
-			close(fd);
-		pause();
+		if (f != NULL) {
+			fprintf(f, "%ld\n", (long)getpid());
+			fclose(f);
+		}
+		for (;;)
+			pause();
 	}
 #endif
 }

@@ -57,6 +57,10 @@ struct presence_ref {
 	uint32_t	generation;
 };
 
+#ifdef TVCHAT_TEST_HOOKS
+extern int	presence_test_hold;
+#endif
+
 int	presence_create(struct presence *, unsigned int);
 void	presence_destroy(struct presence *);
 void	presence_lock(struct presence *);

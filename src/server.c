@@ -211,6 +211,9 @@ reap(struct master *m)
 			continue;
 		}
 		forget_session(m, pid);
+		if (pid == holder)
+			log_warnx("session %ld died holding the presence lock; "
+			    "table repaired", (long)pid);
 		if (presence_reap(&m->presence, pid, &gone) > 0) {
 			log_warnx("session %ld (%s) died %s %d; slot freed",
 			    (long)pid, gone.name,

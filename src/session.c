@@ -283,6 +283,11 @@ on_hello(struct session *s, json_object *m)
 		    "quit");
 		return;
 	}
+#ifdef TVCHAT_TEST_HOOKS
+	if (getenv("TVCHAT_TEST_HOLD_AS") != NULL &&
+	    strcmp(getenv("TVCHAT_TEST_HOLD_AS"), name) == 0)
+		presence_test_hold = 1;
+#endif
 	jwk_copy = crypto_key_to_jwk(key);
 	r = presence_claim(s->presence, name, getpid(),
 	    msg_get_str(jwk_copy, "n"), msg_get_str(jwk_copy, "e"),

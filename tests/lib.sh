@@ -7,6 +7,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${PYTHON3:=/usr/bin/python3}"
+export top_srcdir top_builddir PYTHON3
 TVCHATD="$top_builddir/src/tvchatd"
 TVCHAT="$top_builddir/src/tvchat"
 

@@ -146,6 +146,40 @@ next_chunk(uint8_t mode, uint32_t *state)
 	return ((*state >> 16) & 63) + 1;
 }
 
+/*
+ * Feed one chunk to the decoder, checking each frame it yields, until the
+ * chunk is used up or the stream fails; return the last status.
+ */
+static enum frame_status
+feed_chunk(struct frame_decoder *d, struct reference *ref, const uint8_t *p,
+    size_t n)
+{
+	enum frame_status	st = FRAME_NEED_MORE;
+	struct frame		f;
+	size_t			used;
+
+	while (n > 0) {
+		st = frame_decoder_feed(d, p, n, &used, &f);
+		if (used > n)
+			fail("decoder used more bytes than it was given");
+		if (st == FRAME_ERROR)
+			break;
+		if (st == FRAME_NEED_MORE) {
+			if (used != n)
+				fail("decoder wants more but left input");
+			break;
+		}
+		if (used == 0)
+			fail("decoder yielded a frame from no input");
+		check_frame(ref, &f);
+		free(f.payload);
+		p += used;
+		n -= used;
+	}
+	return st;
+}
+
+/* libFuzzer entry point: decode one input as described above; returns 0. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -155,13 +189,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum frame_status	 st = FRAME_NEED_MORE, want;
 	enum proto_error	 error = PROTO_OK;
 	const uint8_t		*p, *payload;
-	size_t			 left, chunk, n, used;
+	size_t			 left, n, used;
 	uint32_t		 state, len;
-	uint8_t			 mode, type;
+	uint8_t			 type;
 
 	if (size < PREFIX_LEN)
 		return 0;
-	mode = data[0];
 	state = data[0];
 	frame_decoder_init(&d);
 	if (data[1] != 0)
@@ -176,29 +209,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ref.max_video = d.max_video;
 
 	while (left > 0 && st != FRAME_ERROR) {
-		chunk = next_chunk(mode, &state);
-		n = chunk < left ? chunk : left;
+		n = next_chunk(data[0], &state);
+		if (n > left)
+			n = left;
+		st = feed_chunk(&d, &ref, p, n);
 		p += n;
 		left -= n;
-		/* Feed this chunk until it is used up or the stream fails. */
-		for (const uint8_t *c = p - n; n > 0;) {
-			st = frame_decoder_feed(&d, c, n, &used, &f);
-			if (used > n)
-				fail("decoder used more bytes than it was given");
-			if (st == FRAME_ERROR)
-				break;
-			if (st == FRAME_NEED_MORE) {
-				if (used != n)
-					fail("decoder wants more but left input");
-				break;
-			}
-			if (used == 0)
-				fail("decoder yielded a frame from no input");
-			check_frame(&ref, &f);
-			free(f.payload);
-			c += used;
-			n -= used;
-		}
 	}
 
 	/* The stream must end the way the reference says it does. */

@@ -57,8 +57,9 @@ check_fingerprint(const struct crypto_key *k)
 
 	if (fp == NULL || strncmp(fp, "SHA256:", 7) != 0 ||
 	    strlen(fp) != CRYPTO_FINGERPRINT_LEN - 1 ||
-	    strspn(fp + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/") != CRYPTO_FINGERPRINT_LEN - 8)
+	    strspn(fp + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/") !=
+	    CRYPTO_FINGERPRINT_LEN - 8)
 		fail("malformed fingerprint", fp);
 }
 
@@ -114,6 +115,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* libFuzzer entry point: import one JWK and check it; returns 0. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

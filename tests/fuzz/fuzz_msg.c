@@ -100,12 +100,10 @@ check_accessors(json_object *obj, enum msg_dir dir)
 		if ((s != NULL) != (v != NULL &&
 		    json_object_is_type(v, json_type_string)))
 			fail("msg_get_str disagrees with msg_get", keys[i]);
-		if (v == NULL || !json_object_is_type(v, json_type_int)) {
-			if (msg_get_int(obj, keys[i], -7) != -7)
-				fail("msg_get_int ignored its default", keys[i]);
-		} else if (msg_get_int(obj, keys[i], -7) !=
-		    json_object_get_int64(v))
-			fail("msg_get_int returned the wrong value", keys[i]);
+		if (msg_get_int(obj, keys[i], -7) != (v != NULL &&
+		    json_object_is_type(v, json_type_int) ?
+		    json_object_get_int64(v) : -7))
+			fail("msg_get_int disagrees with msg_get", keys[i]);
 		(void)msg_get_num(obj, keys[i], 0.0);
 	}
 }
@@ -114,14 +112,18 @@ check_accessors(json_object *obj, enum msg_dir dir)
 static void
 check_error_text(const uint8_t *data, size_t size)
 {
-	json_object	*m, *again;
-	struct buf	 out;
-	char		 text[ERROR_TEXT_MAX + 1], why[MSG_WHY_LEN];
-	size_t		 n = size < ERROR_TEXT_MAX ? size : ERROR_TEXT_MAX;
+	json_object		*m, *again;
+	struct buf		 out;
+	enum proto_error	 code;
+	char			 text[ERROR_TEXT_MAX + 1], why[MSG_WHY_LEN];
+	size_t			 n;
 
+	n = size < ERROR_TEXT_MAX ? size : ERROR_TEXT_MAX;
 	memcpy(text, data, n);
 	text[n] = '\0';
-	m = msg_error((enum proto_error)(size % (PROTO_E_COUNT + 1)), text);
+	/* PROTO_E_COUNT too: out of range must become "internal". */
+	code = (enum proto_error)(size % (PROTO_E_COUNT + 1));
+	m = msg_error(code, text);
 	buf_init(&out, FRAME_HEADER_LEN + FRAME_MAX_JSON);
 	if (msg_encode_free(m, &out) != 0)
 		fail("msg_encode refused an error message", NULL);
@@ -129,10 +131,13 @@ check_error_text(const uint8_t *data, size_t size)
 	    buf_len(&out) - FRAME_HEADER_LEN, MSG_TO_CLIENT, &again, why,
 	    sizeof why) != PROTO_OK)
 		fail("msg_error built an invalid message", why);
+	if (strcmp(msg_get_str(again, "code"), proto_error_name(code)) != 0)
+		fail("msg_error lost its code", msg_get_str(again, "code"));
 	json_object_put(again);
 	buf_free(&out);
 }
 
+/* libFuzzer entry point: check one payload as described above; returns 0. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -143,6 +143,7 @@ parse_raw(const uint8_t *data, size_t size)
 	return obj;
 }
 
+/* libFuzzer entry point: open one chat message as bob; returns 0. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

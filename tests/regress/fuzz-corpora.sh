@@ -20,11 +20,21 @@ for t in $targets; do
 		echo "not ok $n - fuzz_$t corpus # $prog is not built"
 	elif [ $# -eq 0 ]; then
 		echo "not ok $n - fuzz_$t corpus # no seed files in $corpus"
-	elif out=$("$prog" "$@" 2>&1); then
+	# The extra step keeps the shell from exec'ing the target, so a
+	# crash ("Aborted") is reported inside the captured output.
+	elif out=$(exec 2>&1; "$prog" "$@"; r=$?; exit $r); then
 		echo "ok $n - fuzz_$t corpus ($# inputs)"
 	else
 		echo "not ok $n - fuzz_$t corpus"
-		printf '%s\n' "$out" | tail -n 20 | sed 's/^/# /'
+		# The failing input (libFuzzer names it), the harness's
+		# message and the sanitizer's summary.
+		printf '%s\n' "$out" | awk '
+		    /^Running: / { last = $0 }
+		    /^fuzz_[a-z]+: |ERROR|SUMMARY|runtime error/ {
+			if (last != "") print last
+			last = ""
+			print
+		    }' | head -n 20 | cut -c 1-200 | sed 's/^/# /'
 	fi
 done
 exit 0

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Many clients at once: N raw peers connect together, all join, and all
+receive one room message sealed for every one of them.
+
+usage: swarm.py PORT N
+Prints "ok - ..." / "not ok - ...: detail" lines.
+"""
+
+import json
+import selectors
+import struct
+import sys
+import time
+
+import peer
+
+PORT, N = int(sys.argv[1]), int(sys.argv[2])
+
+
+def report(good, what, detail=""):
+    print(("ok - %s" if good else "not ok - %s: " + detail) % what,
+          flush=True)
+
+
+def frames(p):
+    """Yield complete (type, payload) frames buffered on p."""
+    while len(p.buf) >= 5:
+        ftype, length = struct.unpack(">BI", p.buf[:5])
+        if len(p.buf) < 5 + length:
+            return
+        payload = p.buf[5:5 + length]
+        p.buf = p.buf[5 + length:]
+        yield ftype, payload
+
+
+def pump(peers, until, timeout):
+    """Read from every peer, calling until(p, msg) per message, until all
+    return True or the timeout passes; return the peers not done."""
+    sel = selectors.DefaultSelector()
+    waiting = set(range(len(peers)))
+    for i, p in enumerate(peers):
+        p.sock.setblocking(False)
+        sel.register(p.sock, selectors.EVENT_READ, i)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        for key, _ in sel.select(0.2):
+            p = peers[key.data]
+            try:
+                data = p.sock.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not data:
+                sel.unregister(p.sock)
+                continue
+            p.buf += data
+            for ftype, payload in frames(p):
+                if ftype == 1 and until(p, payload):
+                    waiting.discard(key.data)
+    sel.close()
+    for p in peers:
+        p.sock.setblocking(True)
+    return waiting
+
+
+def main():
+    key = peer.shared_key()
+    start = time.monotonic()
+    peers = [peer.Peer(PORT) for _ in range(N)]
+    report(True, "%d connections opened" % N)
+    # Everyone answers the challenge; the same key may serve many names.
+    for i, p in enumerate(peers):
+        ftype, payload = p.recv(10)
+        nonce = peer.interop.unb64url(json.loads(payload)["nonce"])
+        name = "u%03d" % i
+        p.send({"type": "hello", "version": 1, "name": name,
+                "key": peer.interop.to_jwk(key.public_key()),
+                "sig": peer.interop.b64url(peer.interop.sign(
+                    key, peer.interop.hello_data(nonce, name)))})
+        p.name, p.key = name, key
+
+    def welcomed(p, payload):
+        if b'"type":"welcome"' in payload[:40]:
+            p.welcome = True
+        return getattr(p, "welcome", False)
+    left = pump(peers, welcomed, 60)
+    report(not left, "all %d joined" % N, "%d without welcome" % len(left))
+    print("# joined in %.1f s" % (time.monotonic() - start), flush=True)
+
+    # The last one must know everyone: ask, then send to the room.
+    last = peers[-1]
+    last.send({"type": "who"})
+
+    def got_who(p, payload):
+        if b'"type":"who"' in payload[:20]:
+            p.who = json.loads(payload)
+            return True
+        return False
+    pump([last], got_who, 30)
+    names = sorted(u["name"] for u in getattr(last, "who", {}).get(
+        "users", []))
+    report(names == sorted(p.name for p in peers),
+           "who lists all %d" % N, "%d listed" % len(names))
+    last.send(last.seal("#lobby", "hello, everyone",
+                        {p.name: key.public_key() for p in peers},
+                        msg_id="swarm-1"))
+
+    def got_chat(p, payload):
+        return b'"type":"chat"' in payload[:20] and b'"swarm-1"' in payload
+    left = pump(peers, got_chat, 60)
+    report(not left, "all %d received the broadcast" % N,
+           "%d did not" % len(left))
+    for p in peers:
+        p.send({"type": "quit"})
+        p.close()
+
+
+if __name__ == "__main__":
+    main()

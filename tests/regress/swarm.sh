@@ -1,0 +1,25 @@
+#!/bin/bash
+# 200 clients connect at once: all join and all receive one broadcast;
+# when they quit, every slot and session process is gone.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+start_server --rate 1000 --burst 1000 || exit 1
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done < <(cd "$top_srcdir/tests/regress" &&
+    "$PYTHON3" swarm.py "$PORT" 200 2>&1)
+sleep 1
+for i in $(seq 50); do
+	[ "$(ps -o pid= --ppid "$SERVER_PID" | wc -l)" -le 1 ] && break
+	sleep 0.1
+done
+check "every session has ended" \
+    test "$(ps -o pid= --ppid "$SERVER_PID" | wc -l)" -eq 1
+start_client last
+check "a newcomer finds an empty room" \
+    wait_for "$WORK/last.out" '"event":"welcome".*"users":\[\{"name":"last"[^]]*\]' 30
+finish

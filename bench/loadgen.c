@@ -63,6 +63,7 @@
 #define MAX_EVENTS	512
 #define SETUP_TIMEOUT_S	120
 #define RETRY_MS	200
+#define LOGIN_WAVE	16	/* handshakes under way at once */
 #define MAX_RETRIES	100
 #define FAST_SCAN	512	/* the id sits within this many bytes */
 #define PLAINTEXT	"{\"text\":\"tvchat fan-out benchmark line, 40 B\"}"
@@ -762,13 +763,15 @@ roster_complete(void)
 
 /*
  * Log everyone in: b0 first, so that it hears every other join (a join
- * reaching b0 also means the broker knows that session), then the rest.
+ * reaching b0 also means the broker knows that session), then the rest,
+ * LOGIN_WAVE at a time.
  * Returns when all are in and b0's roster is exactly our names.
  */
 static void
 setup(void)
 {
 	int64_t	deadline = now_ns() + (int64_t)SETUP_TIMEOUT_S * 1000000000;
+	int	next, pending, i;
 
 	client_connect(&bench.c[0]);
 	while (bench.c[0].state != C_READY) {
@@ -777,14 +780,19 @@ setup(void)
 		retry_due();
 		poll_once(50);
 	}
-	for (int i = 1; i < bench.nclients; i++)
-		client_connect(&bench.c[i]);
+	next = 1;
 	while (bench.nready < bench.nclients || !roster_complete()) {
+		/* A few logins at a time: all at once would keep the last
+		 * ones waiting past the server's handshake timeout. */
+		for (pending = 0, i = 1; i < next; i++)
+			pending += bench.c[i].state != C_READY;
+		for (; next < bench.nclients && pending < LOGIN_WAVE; pending++)
+			client_connect(&bench.c[next++]);
 		if (now_ns() > deadline)
 			fatalx("setup timed out: %d of %d logged in, b0 sees "
 			    "%zu users", bench.nready, bench.nclients,
 			    bench.nroster);
-		for (int i = 0; i < bench.nclients; i++)
+		for (i = 0; i < next; i++)
 			if (bench.c[i].state == C_CLOSED)
 				fatalx("%s could not log in", bench.c[i].name);
 		retry_due();

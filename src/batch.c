@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -17,7 +18,8 @@
 #include "msg.h"
 #include "utf8.h"
 
-#define BATCH_LINE_MAX	(1024 * 1024)
+#define BATCH_LINE_MAX		(1024 * 1024)
+#define BATCH_QUIT_WAIT_MS	5000	/* for the server to close after quit */
 
 struct command {
 	const char	*name;
@@ -262,7 +264,8 @@ read_stdin(struct client *c, struct buf *in)
 	if (n <= 0)
 		return -1;
 	buf_commit(in, (size_t)n);
-	while ((nl = memchr(buf_ptr(in), '\n', buf_len(in))) != NULL) {
+	while (!batch_quit &&
+	    (nl = memchr(buf_ptr(in), '\n', buf_len(in))) != NULL) {
 		size_t len = (size_t)(nl - buf_ptr(in));
 
 		*nl = '\0';
@@ -272,47 +275,62 @@ read_stdin(struct client *c, struct buf *in)
 	return 0;
 }
 
-/* Run until quit, end of input, or the server closing; exit status. */
+/* Return monotonic milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run until the server closes the connection; exit status. After quit
+ * (or the end of input) the client says goodbye and keeps reading, so the
+ * answers to the last commands are still printed; the server closes once
+ * it has handled everything before the goodbye.
+ */
 int
 batch_run(struct client *c)
 {
 	struct pollfd	pfd[2];
 	struct buf	in;
-	int		stdin_open = 1, status = 0;
+	int		stdin_open = 1, status = 0, said_quit = 0;
+	int64_t		deadline = 0;
 
 	buf_init(&in, BATCH_LINE_MAX);
-	while (!batch_quit && c->state != CLIENT_CLOSED) {
+	while (c->state != CLIENT_CLOSED) {
+		if (batch_quit && !said_quit) {
+			client_send(c, msg_new("quit"));
+			said_quit = 1;
+			stdin_open = 0;
+			deadline = now_ms() + BATCH_QUIT_WAIT_MS;
+		}
+		if (said_quit && now_ms() >= deadline)
+			break;
 		/* Commands wait until we are in: they need the roster. */
 		pfd[0] = (struct pollfd){ stdin_open &&
 		    c->state == CLIENT_ACTIVE ? STDIN_FILENO : -1, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ c->fd, POLLIN, 0 };
 		if (buf_len(&c->out) > 0)
 			pfd[1].events |= POLLOUT;
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, 2, said_quit ? (int)(deadline - now_ms()) : -1)
+		    == -1) {
 			if (errno == EINTR)
 				continue;
 			status = 1;
 			break;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
-		    client_read(c) != 0)
+		    client_read(c) != 0 && !said_quit)
 			status = 3;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
-		    read_stdin(c, &in) != 0) {
-			stdin_open = 0;
+		    read_stdin(c, &in) != 0)
 			batch_quit = 1;
-		}
-		if (c->state != CLIENT_CLOSED && client_flush(c) != 0)
+		if (c->state != CLIENT_CLOSED && client_flush(c) != 0 &&
+		    !said_quit)
 			status = 3;
-	}
-	/* Say goodbye, after what the last commands queued. */
-	if (c->state != CLIENT_CLOSED) {
-		client_send(c, msg_new("quit"));
-		for (int i = 0; i < 50 && buf_len(&c->out) > 0; i++) {
-			pfd[1] = (struct pollfd){ c->fd, POLLOUT, 0 };
-			if (poll(&pfd[1], 1, 100) < 0 || client_flush(c) != 0)
-				break;
-		}
 	}
 	buf_free(&in);
 	return status;

@@ -30,7 +30,7 @@
 
 #define BROKER_QUEUE_MAX	4096	/* packets waiting for the broker */
 #define BROKER_RETRY_MS		50
-#define PING_AFTER		30	/* seconds of silence before a ping */
+#define PING_AFTER		30	/* most seconds of silence before a ping */
 #define DRAIN_MS		500	/* reading after an error, before close */
 #define READ_CHUNK		65536
 #define ROSTER_MAX		4096
@@ -805,7 +805,7 @@ close_client(struct session *s)
 static int
 timers(struct session *s)
 {
-	int64_t	now = now_ms(), next;
+	int64_t	now = now_ms(), next, interval, ping_at;
 
 	if (s->state == SESSION_HANDSHAKE) {
 		next = s->started + (int64_t)s->cfg->handshake_timeout * 1000;
@@ -820,13 +820,19 @@ timers(struct session *s)
 		fail(s, PROTO_E_TIMEOUT, "no answer for too long", "lost");
 		return 0;
 	}
-	if (now - s->last_input >= PING_AFTER * 1000 &&
-	    now - s->last_ping >= PING_AFTER * 1000) {
+	/* Ping a silent client a few times before giving up on it. */
+	interval = (int64_t)s->cfg->idle_timeout * 1000 / 3;
+	if (interval > PING_AFTER * 1000)
+		interval = PING_AFTER * 1000;
+	ping_at = (s->last_input > s->last_ping ? s->last_input :
+	    s->last_ping) + interval;
+	if (now >= ping_at) {
 		send_msg(s, msg_ping(now));
 		s->last_ping = now;
+		ping_at = now + interval;
 	}
-	if (next - now > PING_AFTER * 1000)
-		next = now + PING_AFTER * 1000;
+	if (ping_at < next)
+		next = ping_at;
 	if (s->broker_fd == -1) {
 		if (now >= s->broker_retry_at)
 			broker_connect(s);

@@ -1,10 +1,12 @@
 /*
  * Fuzz target for the frame decoder. The first input byte chooses how the
- * rest is cut into chunks and the second may lower the caps; the remaining
- * bytes are the stream. Every frame the decoder yields must match what a
- * one-shot reference parse of the same bytes finds, however the stream was
- * split. JSON frames then go through msg_parse() both ways and video frames
- * through frame_video_decode(), whose header must re-encode to the same bytes.
+ * rest is cut into chunks; the second, if not 0, lowers the caps to 32 and
+ * 128 times its low 7 bits, or refuses video (cap 0, as the server does)
+ * when its high bit is set. The remaining bytes are the stream. Every
+ * frame the decoder yields must match what a one-shot reference parse of
+ * the same bytes finds, however the stream was split. JSON frames then go
+ * through msg_parse() both ways and video frames through
+ * frame_video_decode(), whose header must re-encode to the same bytes.
  */
 #include "config.h"
 
@@ -198,8 +200,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	state = data[0];
 	frame_decoder_init(&d);
 	if (data[1] != 0)
-		frame_decoder_set_limits(&d, (uint32_t)data[1] * 16,
-		    (uint32_t)data[1] * 64);
+		frame_decoder_set_limits(&d, (data[1] & 0x7fu) * 32,
+		    data[1] & 0x80 ? 0 : (data[1] & 0x7fu) * 128);
 	p = data + PREFIX_LEN;
 	left = size - PREFIX_LEN;
 	ref.p = p;

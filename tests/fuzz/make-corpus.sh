@@ -190,7 +190,7 @@ msgs = {
 for name, m in msgs.items():
     put("msg", name, text(m))
 
-# ---- frame: 2-byte prefix (chunking, caps) then the stream -------------
+# ---- frame: chunking byte, caps byte (see fuzz_frame.c), the stream -----
 def frame(kind, payload):
     if isinstance(payload, str):
         payload = payload.encode()
@@ -218,7 +218,9 @@ put("frame", "video-bad-reserved", b"\x00\x00" + video(reserved=1))
 put("frame", "truncated", b"\x03\x00" + ping + ping[:-3])
 put("frame", "bad-type", b"\x00\x00" + ping + b"\x03\x00\x00\x00\x01x")
 put("frame", "json-empty", b"\x02\x00" + ping + b"\x01\x00\x00\x00\x00")
-put("frame", "json-over-cap", b"\x00\x01" + frame(1, text({"type": "pause"})))
+put("frame", "json-over-cap", b"\x00\x01" + ping +
+    frame(1, text(msgs["stream-end"])))
+put("frame", "video-refused", b"\x00\x84" + ping + video())
 put("frame", "bad-utf8-json", b"\x00\x00" + frame(1, b'{"type":"\xc0\xaf"}'))
 EOF
 ls "$out"/*/ | wc -l

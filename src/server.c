@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,6 +53,7 @@ struct master {
 
 static int			 signal_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t	 got_chld, got_term;
+static pid_t			 master_pid;
 
 /* Signal handler: set a flag and wake the loop through the self-pipe. */
 static void
@@ -70,11 +72,19 @@ on_signal(int sig)
 	errno = saved;
 }
 
-/* Restore default signal handling in a freshly forked child. */
+/*
+ * Restore default signal handling in a freshly forked child, and ask for
+ * SIGTERM if the master dies, so no child outlives it.
+ */
 static void
-child_signals(void)
+child_signals(pid_t master)
 {
 	struct sigaction	sa;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		log_warn("prctl");
+	if (getppid() != master)
+		_exit(0);	/* the master died before prctl() */
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -98,7 +108,7 @@ start_broker(struct master *m)
 		return;
 	}
 	if (pid == 0) {
-		child_signals();
+		child_signals(master_pid);
 		close(m->listen_fd);
 		if (m->broker_link != -1)
 			close(m->broker_link);
@@ -288,7 +298,7 @@ accept_clients(struct master *m)
 			continue;
 		}
 		if (pid == 0) {
-			child_signals();
+			child_signals(master_pid);
 			close(m->listen_fd);
 			close(m->broker_listen_fd);
 			if (m->broker_link != -1)
@@ -424,6 +434,7 @@ server_run(struct server_config *cfg, int listen_fd)
 	char			 sink[64];
 
 	memset(&m, 0, sizeof m);
+	master_pid = getpid();
 	m.cfg = cfg;
 	m.broker_link = -1;
 	m.broker_pid = -1;

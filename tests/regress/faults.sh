@@ -99,4 +99,15 @@ got=$(grep -c '"event":"chat","id":[^,]*,"from":"carol".*"text":"[0-9]\{5\} x' \
 check "... all $n of them, none lost ($got)" test "$got" -eq "$n"
 say_to dave '{"cmd":"say","text":"still fine"}'
 check "chat goes on" wait_for "$WORK/carol.out" '"text":"still fine"'
+
+# --- kill -9 of the master: no child outlives it ------------------------
+kill -9 "$SERVER_PID"
+for i in $(seq 50); do
+	pgrep -f "tvchatd -f -d -p $PORT " >/dev/null || break
+	sleep 0.1
+done
+check "the broker and the sessions end with the master" \
+    test -z "$(pgrep -f "tvchatd -f -d -p $PORT " || true)"
+check "the clients are told" \
+    wait_for "$WORK/dave.out" '"code":"shutdown"' 5
 finish

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "knownkeys.h"
 #include "log.h"
+#include "tui.h"
 
 /* Exit codes, documented in tvchat(1). */
 #define EXIT_USAGE	64
@@ -28,7 +29,7 @@ usage(FILE *f)
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
-"  -b, --batch           JSON lines on stdin and stdout, no screen\n"
+"  -b, --batch           JSON lines on stdin and stdout instead of the screen\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n", DEFAULT_PORT);
 }
@@ -89,6 +90,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client		 client;
+	struct tui_target	 target;
 	struct crypto_key	*identity;
 	struct knownkeys	*known;
 	const char		*host = "127.0.0.1", *name = default_name();
@@ -143,11 +145,6 @@ main(int argc, char **argv)
 		    "'_', '.' or '-'\n", name);
 		return EXIT_USAGE;
 	}
-	if (!batch) {
-		fprintf(stderr, "tvchat: the full-screen interface is not "
-		    "built yet; use --batch\n");
-		return EXIT_USAGE;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	log_open("tvchat", LOG_TO_STDERR, 0);
 	crypto_init();
@@ -156,20 +153,38 @@ main(int argc, char **argv)
 	identity = load_identity(idpath);
 	free(idpath);
 
-	if ((fd = client_connect(host, (int)port, 10000, err, sizeof err))
-	    == -1) {
-		fprintf(stderr, "tvchat: %s\n", err);
-		crypto_key_free(identity);
-		return EXIT_CONNECT;
-	}
 	snprintf(server, sizeof server, "%s:%ld", host, port);
 	kpath = knownkeys_default_path();
 	known = knownkeys_open(kpath, server);
 	free(kpath);
-	client_init(&client, fd, server, identity, name, known, batch_emit,
-	    NULL);
-	status = batch_run(&client);
-	client_free(&client);
+	if (batch) {
+		if ((fd = client_connect(host, (int)port, 10000, err,
+		    sizeof err)) == -1) {
+			fprintf(stderr, "tvchat: %s\n", err);
+			knownkeys_free(known);
+			crypto_key_free(identity);
+			return EXIT_CONNECT;
+		}
+		client_init(&client, fd, server, identity, name, known,
+		    batch_emit, NULL);
+		status = batch_run(&client);
+		client_free(&client);
+	} else {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tvchat: the full-screen interface "
+			    "needs a terminal; use --batch\n");
+			knownkeys_free(known);
+			crypto_key_free(identity);
+			return EXIT_USAGE;
+		}
+		target.host = host;
+		target.port = (int)port;
+		target.name = name;
+		target.identity = identity;
+		target.known = known;
+		snprintf(target.server, sizeof target.server, "%s", server);
+		status = tui_run(&target);
+	}
 	knownkeys_free(known);
 	crypto_key_free(identity);
 	return status;

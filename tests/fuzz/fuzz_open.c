@@ -91,27 +91,30 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 open_as_bob(json_object *obj)
 {
-	const char	*from, *id;
-	uint8_t		*plain = (uint8_t *)"", sentinel;
-	size_t		 plen = 1;
-	int		 r;
+	const char		*from, *id;
+	uint8_t			*plain;
+	volatile uint8_t	 sink;
+	size_t			 plen;
+	int			 r;
 
-	/* Non-NULL outputs, so a failure must visibly reset them. */
 	if ((from = msg_get_str(obj, "from")) == NULL)
 		from = "alice";
 	if ((id = msg_get_str(obj, "id")) == NULL)
 		id = "";
+	/* Set outputs, so a failure must visibly reset them. */
+	plain = (uint8_t *)"";
+	plen = 1;
 	r = crypto_open(bob, "bob", alice, from, msg_get(obj, "to"), id,
 	    msg_get(obj, "sealed"), &plain, &plen);
 	switch (r) {
 	case CRYPTO_OK:
 		if (plain == NULL || plain[plen] != '\0')
 			fail("opened plaintext is not NUL-terminated", NULL);
-		/* Touch every byte so the sanitizers check the length. */
-		sentinel = 0;
+		/* Read every byte so the sanitizers check the length. */
+		sink = 0;
 		for (size_t i = 0; i < plen; i++)
-			sentinel |= plain[i];
-		(void)sentinel;
+			sink ^= plain[i];
+		(void)sink;
 		free(plain);
 		break;
 	case CRYPTO_E_FORMAT:

@@ -1,0 +1,294 @@
+/*
+ * The TUI's input commands: a line starting with '/' runs a command from
+ * the table below (which /help prints); "//" sends a line starting with
+ * '/'; anything else goes to the current room.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+struct command {
+	const char	*name;
+	const char	*usage;
+	const char	*help;
+	void		(*run)(struct tui *, char *);
+};
+
+static const struct command commands[];
+
+/* Split off the first word of *args (NULL if none); *args moves on. */
+static char *
+next_word(char **args)
+{
+	char	*p = *args, *word;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	word = p;
+	while (*p != '\0' && *p != ' ')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	while (*p == ' ')
+		p++;
+	*args = p;
+	return word;
+}
+
+/* Complain unless we are connected; return 1 if we are. */
+static int
+need_connection(struct tui *t)
+{
+	if (t->connected && t->client.state == CLIENT_ACTIVE)
+		return 1;
+	tui_system(t, LINE_ERROR, "not connected (reconnecting)");
+	return 0;
+}
+
+/* /msg name[,name...] text */
+static void
+cmd_msg(struct tui *t, char *args)
+{
+	char		*names = next_word(&args), *save, *n;
+	json_object	*to;
+
+	if (names == NULL || *args == '\0') {
+		tui_system(t, LINE_ERROR, "usage: /msg name[,name...] text");
+		return;
+	}
+	if (!need_connection(t))
+		return;
+	to = json_object_new_array();
+	for (n = strtok_r(names, ",", &save); n != NULL;
+	    n = strtok_r(NULL, ",", &save)) {
+		if (!proto_name_valid(n)) {
+			tui_system(t, LINE_ERROR, "%s: not a valid name", n);
+			json_object_put(to);
+			return;
+		}
+		json_object_array_add(to, json_object_new_string(n));
+	}
+	client_say(&t->client, to, args, 0);
+}
+
+/* /me action */
+static void
+cmd_me(struct tui *t, char *args)
+{
+	if (*args == '\0') {
+		tui_system(t, LINE_ERROR, "usage: /me action");
+		return;
+	}
+	if (need_connection(t))
+		client_say(&t->client, json_object_new_string(t->client.room),
+		    args, 1);
+}
+
+/* /join #room: join and make it current. */
+static void
+cmd_join(struct tui *t, char *args)
+{
+	char	*room = next_word(&args), buf[ROOM_MAX_LEN + 1];
+
+	if (room == NULL) {
+		tui_system(t, LINE_ERROR, "usage: /join #room");
+		return;
+	}
+	if (room[0] != '#' && strlen(room) < sizeof buf - 1) {
+		buf[0] = '#';
+		memcpy(buf + 1, room, strlen(room) + 1);
+		room = buf;
+	}
+	if (!proto_room_valid(room)) {
+		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
+		return;
+	}
+	if (!need_connection(t))
+		return;
+	snprintf(t->client.room, sizeof t->client.room, "%s", room);
+	client_room(&t->client, 1, room);
+}
+
+/* /part [#room]: leave a room (the current one by default). */
+static void
+cmd_part(struct tui *t, char *args)
+{
+	char	*room = next_word(&args);
+
+	if (room == NULL)
+		room = t->client.room;
+	if (!proto_room_valid(room)) {
+		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
+		return;
+	}
+	if (!need_connection(t))
+		return;
+	client_room(&t->client, 0, room);
+	if (proto_name_equal(room, t->client.room))
+		snprintf(t->client.room, sizeof t->client.room, "%s",
+		    DEFAULT_ROOM);
+}
+
+/* /who [#room] */
+static void
+cmd_who(struct tui *t, char *args)
+{
+	char	*room = next_word(&args);
+
+	if (room != NULL && !proto_room_valid(room)) {
+		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
+		return;
+	}
+	if (need_connection(t))
+		client_who(&t->client, room);
+}
+
+/* /verify name */
+static void
+cmd_verify(struct tui *t, char *args)
+{
+	char	*name = next_word(&args);
+
+	if (name == NULL) {
+		tui_system(t, LINE_ERROR, "usage: /verify name");
+		return;
+	}
+	client_verify(&t->client, name);
+}
+
+/* /trust name */
+static void
+cmd_trust(struct tui *t, char *args)
+{
+	char	*name = next_word(&args);
+
+	if (name == NULL) {
+		tui_system(t, LINE_ERROR, "usage: /trust name");
+		return;
+	}
+	client_trust(&t->client, name);
+}
+
+/* /help: list the commands. */
+static void
+cmd_help(struct tui *t, char *args)
+{
+	tui_system(t, LINE_SYSTEM, "Commands:");
+	for (const struct command *c = commands; c->name != NULL; c++)
+		tui_system(t, LINE_SYSTEM, "  /%s %s - %s", c->name, c->usage,
+		    c->help);
+	tui_system(t, LINE_SYSTEM, "Keys: PgUp/PgDn scroll (Home/End on an "
+	    "empty line: top/bottom), Up/Down history, Tab completes, "
+	    "Ctrl-A/E/W/U/K/Y edit, Ctrl-C quits.");
+}
+
+/* /quit */
+static void
+cmd_quit(struct tui *t, char *args)
+{
+	t->quit = 1;
+}
+
+static const struct command commands[] = {
+	{ "msg", "name[,name...] text", "a direct message", cmd_msg },
+	{ "me", "action", "an action in the current room", cmd_me },
+	{ "join", "#room", "join a room and talk there", cmd_join },
+	{ "part", "[#room]", "leave a room", cmd_part },
+	{ "who", "[#room]", "list who is here", cmd_who },
+	{ "verify", "name", "show a user's key fingerprints", cmd_verify },
+	{ "trust", "name", "trust a user's current key", cmd_trust },
+	{ "help", "", "this list", cmd_help },
+	{ "quit", "", "leave tvchat", cmd_quit },
+	{ NULL, NULL, NULL, NULL }
+};
+
+/*
+ * Run one line typed by the user. Returns 0, or -1 if it was refused (an
+ * error line says why).
+ */
+int
+tui_command(struct tui *t, const char *line)
+{
+	char	*copy, *args, *name;
+
+	if (line[0] == '\0')
+		return 0;
+	if (line[0] != '/' || line[1] == '/') {
+		if (!need_connection(t))
+			return -1;
+		return client_say(&t->client,
+		    json_object_new_string(t->client.room),
+		    line[0] == '/' ? line + 1 : line, 0);
+	}
+	copy = xstrdup(line + 1);
+	args = copy;
+	name = next_word(&args);
+	for (const struct command *c = commands; name != NULL &&
+	    c->name != NULL; c++) {
+		if (strcasecmp(c->name, name) == 0) {
+			c->run(t, args);
+			free(copy);
+			return 0;
+		}
+	}
+	tui_system(t, LINE_ERROR, "unknown command /%s (try /help)",
+	    name ? name : "");
+	free(copy);
+	return -1;
+}
+
+/* Add a copy of s to the match list if it starts with word (any case). */
+static void
+add_match(char ***out, size_t *n, const char *s, const char *word)
+{
+	if (strncasecmp(s, word, strlen(word)) != 0)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*out)[i], s) == 0)
+			return;
+	*out = xreallocarray(*out, *n + 1, sizeof **out);
+	(*out)[(*n)++] = xstrdup(s);
+}
+
+/*
+ * Completion candidates for word: command names after a '/' at the start
+ * of the line, rooms for '#', otherwise user names.
+ */
+size_t
+tui_complete(void *arg, const char *word, int at_start, char ***out)
+{
+	struct tui	*t = arg;
+	size_t		 n = 0;
+	char		 buf[64];
+
+	*out = NULL;
+	if (at_start && word[0] == '/') {
+		for (const struct command *c = commands; c->name != NULL; c++) {
+			snprintf(buf, sizeof buf, "/%s", c->name);
+			add_match(out, &n, buf, word);
+		}
+		return n;
+	}
+	for (size_t i = 0; i < t->client.npeers; i++) {
+		struct peer *p = &t->client.peers[i];
+
+		if (word[0] == '#') {
+			for (size_t j = 0; p->rooms != NULL &&
+			    j < json_object_array_length(p->rooms); j++)
+				add_match(out, &n, json_object_get_string(
+				    json_object_array_get_idx(p->rooms, j)),
+				    word);
+		} else if (!proto_name_equal(p->name, t->client.name))
+			add_match(out, &n, p->name, word);
+	}
+	return n;
+}

@@ -1,0 +1,935 @@
+/*
+ * The full-screen interface: one poll() loop over the keyboard, the server
+ * and a self-pipe for signals. The protocol side (client.c) reports
+ * events; they become lines in the scrollback (chatlog.c), which is drawn
+ * with the roster, a title bar, a status bar and the input line
+ * (input.c) in the panes that layout.c computes. Losing the server keeps
+ * the scrollback and reconnects with backoff.
+ */
+#include "config.h"
+
+#include <sys/ioctl.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curses.h>
+#include <term.h>
+
+#include "keys.h"
+#include "log.h"
+#include "msg.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+#define BACKOFF_MIN_MS		1000
+#define BACKOFF_MAX_MS		30000
+#define TS_WIDTH		6	/* "HH:MM " */
+#define WRAP_ROWS_MAX		4096
+
+/* Colour pairs. */
+enum {
+	PAIR_TITLE = 1,
+	PAIR_SYSTEM,
+	PAIR_ERROR,
+	PAIR_WARNING,
+	PAIR_DIRECT,
+	PAIR_TIME,
+	PAIR_SELF,
+	PAIR_NAME0,	/* PAIR_NAME0 .. +5: colours for names */
+};
+#define NAME_COLOURS	6
+
+static int		signal_pipe[2] = { -1, -1 };
+static struct termios	saved_termios;
+static int		termios_saved;
+static char		reset_seq[256];	/* to restore the screen in a crash */
+static size_t		reset_len;
+
+/* Return monotonic milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Signal handler: pass the signal number to the loop. */
+static void
+on_signal(int sig)
+{
+	int		saved = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	if (write(signal_pipe[1], &c, 1) == -1) {
+		/* Pipe full: the loop will wake up anyway. */
+	}
+	errno = saved;
+}
+
+/* Fatal signal: put the terminal back, then die of the same signal. */
+static void
+on_fatal(int sig)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	if (reset_len > 0 && write(STDOUT_FILENO, reset_seq, reset_len) < 0) {
+		/* Nothing more can be done. */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Remember how to restore the terminal even from a signal handler. */
+static void
+prepare_restore(void)
+{
+	const char	*caps[] = { "rmcup", "cnorm", "sgr0" };
+	char		*s;
+
+	reset_len = 0;
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		s = tigetstr((char *)caps[i]);
+		if (s == NULL || s == (char *)-1 ||
+		    reset_len + strlen(s) >= sizeof reset_seq)
+			continue;
+		memcpy(reset_seq + reset_len, s, strlen(s));
+		reset_len += strlen(s);
+	}
+	if (reset_len + 1 < sizeof reset_seq)
+		reset_seq[reset_len++] = '\n';
+}
+
+/* Install the handlers: resize and quit through the pipe, fatal ones. */
+static void
+setup_signals(void)
+{
+	struct sigaction	sa;
+	static const int	fatal_signals[] = {
+		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
+	};
+
+	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		fatal("pipe");
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0];
+	    i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Add a system line (printf style) to the scrollback. */
+void
+tui_system(struct tui *t, enum line_kind kind, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		fatalx("out of memory");
+	va_end(ap);
+	chatlog_add(&t->log, time(NULL), kind, 0, NULL, NULL, text);
+	if (t->scroll > 0)
+		t->unread++;
+	free(text);
+	t->dirty = 1;
+}
+
+/* Return string member k of event ev, or "". */
+static const char *
+ev_str(json_object *ev, const char *k)
+{
+	const char	*s = msg_get_str(ev, k);
+
+	return s != NULL ? s : "";
+}
+
+/* Return 1 if text mentions name as a word (any case). */
+static int
+mentions(const char *text, const char *name)
+{
+	size_t	n = strlen(name);
+
+	for (const char *p = text; (p = strcasestr(p, name)) != NULL; p++) {
+		if ((p == text || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[n]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Return a target ("#room" or "a, b") as a new string. */
+static char *
+target_text(json_object *to)
+{
+	char	*s;
+	size_t	 len = 0;
+
+	if (json_object_is_type(to, json_type_string))
+		return xstrdup(json_object_get_string(to));
+	s = xstrdup("");
+	for (size_t i = 0; to != NULL && i < json_object_array_length(to);
+	    i++) {
+		const char *n = json_object_get_string(
+		    json_object_array_get_idx(to, i));
+
+		s = xreallocarray(s, len + strlen(n) + 3, 1);
+		len += (size_t)sprintf(s + len, "%s%s", i ? ", " : "", n);
+	}
+	return s;
+}
+
+/* A chat event becomes a chat or action line. */
+static void
+event_chat(struct tui *t, json_object *ev)
+{
+	const char	*from = ev_str(ev, "from"), *text = ev_str(ev, "text");
+	char		*to = target_text(msg_get(ev, "to"));
+	int		 flags = 0;
+
+	if (json_object_get_boolean(msg_get(ev, "direct")))
+		flags |= LINE_DIRECT;
+	if (!json_object_get_boolean(msg_get(ev, "verified")))
+		flags |= LINE_UNVERIFIED;
+	if (proto_name_equal(from, t->client.name))
+		flags |= LINE_SELF;
+	else if (mentions(text, t->client.name))
+		flags |= LINE_MENTION;
+	chatlog_add(&t->log, (time_t)(msg_get_int(ev, "ts", 0) / 1000),
+	    json_object_get_boolean(msg_get(ev, "action")) ? LINE_ACTION :
+	    LINE_CHAT, flags, from, to, text);
+	if (t->scroll > 0)
+		t->unread++;
+	free(to);
+}
+
+/* The client's emit callback: every event becomes scrollback. */
+static void
+on_event(void *arg, json_object *ev)
+{
+	struct tui	*t = arg;
+	const char	*e = ev_str(ev, "event");
+	json_object	*users;
+
+	t->dirty = 1;
+	if (strcmp(e, "chat") == 0)
+		event_chat(t, ev);
+	else if (strcmp(e, "welcome") == 0) {
+		t->backoff_ms = 0;
+		users = msg_get(ev, "users");
+		tui_system(t, LINE_SYSTEM, "Connected to %s as %s (%zu here). "
+		    "Your fingerprint: %s", ev_str(ev, "server"),
+		    ev_str(ev, "name"), users ? json_object_array_length(users) :
+		    0, ev_str(ev, "fingerprint"));
+		if (*ev_str(ev, "motd") != '\0')
+			tui_system(t, LINE_SYSTEM, "%s", ev_str(ev, "motd"));
+		tui_system(t, LINE_SYSTEM, "Type to talk in %s; /help lists "
+		    "the commands.", t->client.room);
+	} else if (strcmp(e, "join") == 0) {
+		json_object *u = msg_get(ev, "user");
+
+		tui_system(t, LINE_SYSTEM, "%s joined (%s%s)", ev_str(ev, "name"),
+		    ev_str(u, "fingerprint"), strcmp(ev_str(u, "trust"), "new")
+		    == 0 ? ", first time seen" : "");
+	} else if (strcmp(e, "leave") == 0)
+		tui_system(t, LINE_SYSTEM, "%s left (%s)", ev_str(ev, "name"),
+		    ev_str(ev, "reason"));
+	else if (strcmp(e, "room-join") == 0)
+		tui_system(t, LINE_SYSTEM, "%s joined %s", ev_str(ev, "name"),
+		    ev_str(ev, "room"));
+	else if (strcmp(e, "room-leave") == 0)
+		tui_system(t, LINE_SYSTEM, "%s left %s", ev_str(ev, "name"),
+		    ev_str(ev, "room"));
+	else if (strcmp(e, "key-changed") == 0) {
+		tui_system(t, LINE_WARNING, "WARNING: %s's KEY HAS CHANGED!",
+		    ev_str(ev, "name"));
+		tui_system(t, LINE_WARNING, "known: %s", ev_str(ev, "known"));
+		tui_system(t, LINE_WARNING, "now:   %s",
+		    ev_str(ev, "fingerprint"));
+		tui_system(t, LINE_WARNING, "Their messages are marked "
+		    "UNVERIFIED. Compare fingerprints with them another way, "
+		    "then /trust %s.", ev_str(ev, "name"));
+	} else if (strcmp(e, "chat-failed") == 0)
+		tui_system(t, LINE_WARNING, "A message claiming to be from %s "
+		    "was rejected: %s", ev_str(ev, "from"), ev_str(ev, "reason"));
+	else if (strcmp(e, "bad-key") == 0)
+		tui_system(t, LINE_WARNING, "%s has an unusable key: %s",
+		    ev_str(ev, "name"), ev_str(ev, "message"));
+	else if (strcmp(e, "error") == 0)
+		tui_system(t, LINE_ERROR, "%s [%s]", ev_str(ev, "message"),
+		    ev_str(ev, "code"));
+	else if (strcmp(e, "who") == 0) {
+		users = msg_get(ev, "users");
+		tui_system(t, LINE_SYSTEM, "%zu %s%s:", users ?
+		    json_object_array_length(users) : 0, "users",
+		    *ev_str(ev, "room") ? " in the room" : " here");
+		for (size_t i = 0; users && i < json_object_array_length(users);
+		    i++) {
+			json_object *u = json_object_array_get_idx(users, i);
+
+			tui_system(t, LINE_SYSTEM, "  %-16s %s %s",
+			    ev_str(u, "name"), ev_str(u, "fingerprint"),
+			    strcmp(ev_str(u, "trust"), "changed") == 0 ?
+			    "KEY CHANGED" : "");
+		}
+	} else if (strcmp(e, "verify") == 0)
+		tui_system(t, LINE_SYSTEM, "%s: key now %s, recorded %s (%s)",
+		    ev_str(ev, "name"), *ev_str(ev, "fingerprint") ?
+		    ev_str(ev, "fingerprint") : "(not here)",
+		    *ev_str(ev, "known") ? ev_str(ev, "known") : "(never seen)",
+		    *ev_str(ev, "trust") ? ev_str(ev, "trust") : "-");
+	else if (strcmp(e, "trusted") == 0)
+		tui_system(t, LINE_SYSTEM, "You now trust %s's key %s",
+		    ev_str(ev, "name"), ev_str(ev, "fingerprint"));
+	else if (strcmp(e, "closed") == 0) {
+		t->connected = 0;
+		if (t->backoff_ms == 0)
+			t->backoff_ms = BACKOFF_MIN_MS;
+		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
+			t->backoff_ms = BACKOFF_MAX_MS;
+		t->reconnect_at = now_ms() + t->backoff_ms;
+		tui_system(t, LINE_ERROR, "Disconnected: %s. Reconnecting in "
+		    "%d s.", ev_str(ev, "reason"), t->backoff_ms / 1000);
+	}
+}
+
+/* Try to connect (again); on failure schedule the next try. */
+static void
+connect_server(struct tui *t)
+{
+	char	err[256];
+	int	fd;
+
+	t->reconnect_at = 0;
+	fd = client_connect(t->target->host, t->target->port, 3000, err,
+	    sizeof err);
+	if (fd == -1) {
+		if (t->backoff_ms == 0)
+			t->backoff_ms = BACKOFF_MIN_MS;
+		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
+			t->backoff_ms = BACKOFF_MAX_MS;
+		t->reconnect_at = now_ms() + t->backoff_ms;
+		tui_system(t, LINE_ERROR, "Cannot connect: %s. Trying again in "
+		    "%d s.", err, t->backoff_ms / 1000);
+		return;
+	}
+	client_free(&t->client);
+	client_init(&t->client, fd, t->target->server, t->target->identity,
+	    t->target->name, t->target->known, on_event, t);
+	t->connected = 1;
+}
+
+/* Return the colour pair for a name (stable: a hash of it). */
+static int
+name_pair(const char *name)
+{
+	unsigned int	h = 5381;
+
+	for (const char *p = name; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)tolower((unsigned char)*p);
+	return PAIR_NAME0 + (int)(h % NAME_COLOURS);
+}
+
+/* Set up colours (or note their absence: then attributes only). */
+static void
+setup_colours(struct tui *t)
+{
+	static const short names[NAME_COLOURS] = {
+		COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA,
+		COLOR_CYAN, COLOR_RED
+	};
+
+	t->colors = has_colors();
+	if (!t->colors)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(PAIR_TITLE, COLOR_WHITE, COLOR_BLUE);
+	init_pair(PAIR_SYSTEM, COLOR_CYAN, -1);
+	init_pair(PAIR_ERROR, COLOR_RED, -1);
+	init_pair(PAIR_WARNING, COLOR_WHITE, COLOR_RED);
+	init_pair(PAIR_DIRECT, COLOR_MAGENTA, -1);
+	init_pair(PAIR_TIME, COLOR_WHITE, -1);
+	init_pair(PAIR_SELF, COLOR_WHITE, -1);
+	for (int i = 0; i < NAME_COLOURS; i++)
+		init_pair((short)(PAIR_NAME0 + i), names[i], -1);
+}
+
+/* Return attributes for a colour pair, or the fallback without colour. */
+static attr_t
+colour(struct tui *t, int pair, attr_t mono)
+{
+	return t->colors ? (attr_t)COLOR_PAIR(pair) : mono;
+}
+
+/* Draw UTF-8 s at (y, x) within w columns; returns the columns used. */
+static int
+put_text(int y, int x, int w, const char *s, size_t len)
+{
+	size_t	used, i = 0, end = 0;
+	int	col = 0, cw;
+
+	while (i < len) {
+		uint32_t cp = utf8_decode((const uint8_t *)s + i, len - i,
+		    &used);
+
+		cw = input_width(cp);
+		if (col + cw > w)
+			break;
+		col += cw;
+		i += used;
+		end = i;
+	}
+	if (end > 0)
+		mvaddnstr(y, x, s, (int)end);
+	return col;
+}
+
+/* Build the prefix of a scrollback line (after the time). */
+static char *
+line_prefix(const struct chat_line *l)
+{
+	char	*p;
+
+	switch (l->kind) {
+	case LINE_CHAT:
+		if (l->flags & LINE_DIRECT)
+			xasprintf(&p, "%s[%s -> %s] ", l->flags &
+			    LINE_UNVERIFIED ? "[UNVERIFIED] " : "", l->from,
+			    l->to);
+		else
+			xasprintf(&p, "%s<%s> ", l->flags & LINE_UNVERIFIED ?
+			    "[UNVERIFIED] " : "", l->from);
+		return p;
+	case LINE_ACTION:
+		xasprintf(&p, "%s%s* %s ", l->flags & LINE_UNVERIFIED ?
+		    "[UNVERIFIED] " : "", l->flags & LINE_DIRECT ? "[direct] "
+		    : "", l->from);
+		return p;
+	case LINE_ERROR:
+		return xstrdup("!!! ");
+	case LINE_WARNING:
+		return xstrdup("*** ");
+	}
+	return xstrdup("-!- ");
+}
+
+/* Return the attributes of a line's prefix and of its text. */
+static void
+line_attrs(struct tui *t, const struct chat_line *l, attr_t *pre,
+    attr_t *text)
+{
+	*text = A_NORMAL;
+	switch (l->kind) {
+	case LINE_SYSTEM:
+		*pre = *text = colour(t, PAIR_SYSTEM, A_DIM);
+		break;
+	case LINE_ERROR:
+		*pre = *text = colour(t, PAIR_ERROR, A_BOLD) | A_BOLD;
+		break;
+	case LINE_WARNING:
+		*pre = *text = colour(t, PAIR_WARNING, A_REVERSE) | A_BOLD;
+		break;
+	default:
+		if (l->flags & LINE_DIRECT)
+			*pre = colour(t, PAIR_DIRECT, A_UNDERLINE) | A_BOLD;
+		else if (l->flags & LINE_SELF)
+			*pre = A_BOLD;
+		else
+			*pre = colour(t, name_pair(l->from), A_BOLD);
+		if (l->flags & LINE_MENTION)
+			*text = A_BOLD;
+		if (l->flags & LINE_UNVERIFIED)
+			*pre = colour(t, PAIR_WARNING, A_REVERSE) | A_BOLD;
+	}
+}
+
+/*
+ * Draw one scrollback line into rows [top, bottom) of the chat pane,
+ * bottom-aligned, skipping its last `skip` rows. Returns the rows it has
+ * in all (whether drawn or not).
+ */
+static int
+draw_line(struct tui *t, const struct chat_line *l, int bottom, int skip,
+    int top)
+{
+	struct rect	*r = &t->lay.chat;
+	size_t		 starts[WRAP_ROWS_MAX], rows, len = strlen(l->text);
+	char		*prefix = line_prefix(l), stamp[8];
+	struct tm	 tm;
+	attr_t		 pre_attr, text_attr;
+	int		 pw = chatlog_text_width(prefix), first_w, y;
+
+	first_w = r->w - TS_WIDTH - pw;
+	if (first_w < 8) {	/* a very long name: text on its own rows */
+		first_w = r->w - TS_WIDTH;
+		pw = 0;
+	}
+	rows = chatlog_wrap(l->text, first_w, r->w - TS_WIDTH, starts,
+	    WRAP_ROWS_MAX);
+	if (rows > WRAP_ROWS_MAX)
+		rows = WRAP_ROWS_MAX;
+	if (pw == 0)
+		rows++;	/* the prefix row */
+	line_attrs(t, l, &pre_attr, &text_attr);
+	localtime_r(&l->ts, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M ", &tm);
+	for (int i = (int)rows - 1; i >= 0; i--) {
+		y = bottom - ((int)rows - 1 - i) - 1 + skip;
+		if (y >= bottom || y < top)
+			continue;
+		int row = pw == 0 ? i - 1 : i;
+		int x = r->x + TS_WIDTH;
+
+		if (i == 0) {
+			attrset(colour(t, PAIR_TIME, A_DIM) | A_DIM);
+			mvaddstr(y, r->x, stamp);
+			attrset(pre_attr);
+			x += put_text(y, x, r->w - TS_WIDTH, prefix,
+			    strlen(prefix));
+			if (pw == 0)
+				continue;
+		}
+		size_t from = starts[row];
+		size_t to = (size_t)row + 1 < rows - (pw == 0) ?
+		    starts[row + 1] : len;
+
+		while (to > from && l->text[to - 1] == ' ')
+			to--;
+		attrset(l->kind == LINE_CHAT || l->kind == LINE_ACTION ?
+		    text_attr : pre_attr);
+		put_text(y, x, r->x + r->w - x, l->text + from, to - from);
+	}
+	attrset(A_NORMAL);
+	free(prefix);
+	return (int)rows;
+}
+
+/* Draw the chat pane from the bottom up, honouring the scroll offset. */
+static void
+draw_chat(struct tui *t)
+{
+	struct rect	*r = &t->lay.chat;
+	int		 bottom = r->y + r->h, skip = t->scroll, rows;
+	size_t		 i = t->log.count;
+
+	while (i > 0 && bottom > r->y) {
+		const struct chat_line *l = chatlog_get(&t->log, --i);
+
+		rows = draw_line(t, l, bottom, skip, r->y);
+		if (skip >= rows) {
+			skip -= rows;
+			continue;
+		}
+		bottom -= rows - skip;
+		skip = 0;
+	}
+	/* Scrolled past the oldest line: pull back. */
+	if (i == 0 && bottom > r->y && t->scroll > 0 && skip > 0) {
+		t->scroll -= skip;
+		if (t->scroll < 0)
+			t->scroll = 0;
+		t->dirty = 1;
+	}
+}
+
+/* Draw the roster: the users, those in the current room first. */
+static void
+draw_roster(struct tui *t)
+{
+	struct rect	*r = &t->lay.roster;
+	int		 y = r->y, pass;
+	char		 line[64];
+
+	if (r->w == 0)
+		return;
+	attrset(colour(t, PAIR_SYSTEM, A_DIM));
+	mvvline(r->y, r->x - 1, ACS_VLINE, r->h);
+	attrset(A_BOLD);
+	snprintf(line, sizeof line, "%.*s (%zu)", r->w - 6, t->client.room,
+	    t->client.npeers);
+	mvaddnstr(y++, r->x, line, r->w);
+	for (pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->client.npeers && y < r->y + r->h;
+		    i++) {
+			struct peer *p = &t->client.peers[i];
+			int in_room = 0;
+
+			for (size_t j = 0; p->rooms != NULL &&
+			    j < json_object_array_length(p->rooms); j++)
+				in_room |= proto_name_equal(
+				    json_object_get_string(
+				    json_object_array_get_idx(p->rooms, j)),
+				    t->client.room);
+			if (in_room != (pass == 0))
+				continue;
+			attrset(in_room ? colour(t, name_pair(p->name),
+			    A_NORMAL) : A_DIM);
+			if (p->trust == TRUST_CHANGED)
+				attrset(colour(t, PAIR_WARNING, A_REVERSE) |
+				    A_BOLD);
+			snprintf(line, sizeof line, "%c%s%s",
+			    p->trust == TRUST_CHANGED ? '!' :
+			    proto_name_equal(p->name, t->client.name) ? '*' :
+			    ' ', p->name, p->watching[0] ? " >" : "");
+			mvaddnstr(y++, r->x, line, r->w);
+		}
+	}
+	attrset(A_NORMAL);
+}
+
+/* Fill a row with spaces in attribute a. */
+static void
+fill_row(int y, int w, attr_t a)
+{
+	attrset(a);
+	mvhline(y, 0, ' ', w);
+}
+
+/* Draw the title bar, the status bar and the input line. */
+static void
+draw_bars(struct tui *t)
+{
+	char	 buf[512], *text;
+	attr_t	 bar = colour(t, PAIR_TITLE, A_REVERSE) | (t->colors ? 0 :
+	    A_REVERSE);
+	size_t	 end;
+	int	 col, pw;
+
+	fill_row(t->lay.title.y, t->cols, bar);
+	snprintf(buf, sizeof buf, " tvchat  %s@%s  %s  %s", t->client.name,
+	    t->target->server, crypto_key_fingerprint(t->target->identity),
+	    t->connected && t->client.state == CLIENT_ACTIVE ? "[connected]" :
+	    t->connected ? "[logging in]" : "[disconnected]");
+	put_text(t->lay.title.y, 0, t->cols, buf, strlen(buf));
+
+	fill_row(t->lay.status.y, t->cols, bar);
+	if (t->scroll > 0)
+		snprintf(buf, sizeof buf, " [%s] -- scrolled up: %zu new "
+		    "message%s below (End or PgDn) --", t->client.room,
+		    t->unread, t->unread == 1 ? "" : "s");
+	else
+		snprintf(buf, sizeof buf, " [%s] [%zu users] %s",
+		    t->client.room, t->client.npeers,
+		    t->lay.roster.w == 0 ? "" : "");
+	put_text(t->lay.status.y, 0, t->cols, buf, strlen(buf));
+
+	attrset(A_NORMAL);
+	move(t->lay.input.y, 0);
+	clrtoeol();
+	snprintf(buf, sizeof buf, "[%s] ", t->client.room);
+	pw = put_text(t->lay.input.y, 0, t->cols / 3, buf, strlen(buf));
+	size_t first = input_view(&t->in, t->cols - pw - 1, &end, &col);
+
+	/* Encode the visible code points and draw them. */
+	text = xmalloc((end - first) * 4 + 1);
+	{
+		char	*o = text;
+
+		for (size_t i = first; i < end; i++)
+			o += utf8_encode(t->in.text[i], o);
+		*o = '\0';
+	}
+	put_text(t->lay.input.y, pw, t->cols - pw, text, strlen(text));
+	free(text);
+	move(t->lay.input.y, pw + col);
+}
+
+/* Redraw the whole screen. */
+static void
+draw(struct tui *t)
+{
+	getmaxyx(stdscr, t->rows, t->cols);
+	layout_compute(&t->lay, t->cols, t->rows, 1, 0);
+	erase();
+	if (!t->lay.ok) {
+		attrset(A_BOLD);
+		mvaddnstr(0, 0, "terminal too small", t->cols);
+		mvaddnstr(1, 0, "(tvchat needs 40x10)", t->cols);
+		attrset(A_NORMAL);
+	} else {
+		draw_chat(t);
+		draw_roster(t);
+		draw_bars(t);
+	}
+	refresh();
+	t->dirty = 0;
+}
+
+/* Scroll the chat pane by delta rows (positive: back in time). */
+static void
+scroll_by(struct tui *t, int delta)
+{
+	t->scroll += delta;
+	if (t->scroll <= 0) {
+		t->scroll = 0;
+		t->unread = 0;
+	}
+}
+
+/* Send the input line (Enter). */
+static void
+enter(struct tui *t)
+{
+	char	*line = input_take(&t->in);
+
+	tui_command(t, line);
+	free(line);
+	t->scroll = 0;
+	t->unread = 0;
+}
+
+/* Apply one key action. */
+static void
+key(struct tui *t, enum key_action a, wint_t ch)
+{
+	int	page = t->lay.chat.h > 2 ? t->lay.chat.h - 1 : 1;
+
+	if (a != KEY_A_COMPLETE)
+		input_complete_reset(&t->in);
+	switch (a) {
+	case KEY_A_INSERT:
+		if (input_insert(&t->in, (uint32_t)ch) != 0)
+			beep();
+		break;
+	case KEY_A_ENTER:
+		enter(t);
+		break;
+	case KEY_A_LEFT:
+		input_left(&t->in);
+		break;
+	case KEY_A_RIGHT:
+		input_right(&t->in);
+		break;
+	case KEY_A_HOME:
+		if (t->in.len == 0 && ch == KEY_HOME)
+			scroll_by(t, 1 << 30);
+		else
+			input_home(&t->in);
+		break;
+	case KEY_A_END:
+		if (t->in.len == 0 && ch == KEY_END)
+			scroll_by(t, -(1 << 30));
+		else
+			input_end(&t->in);
+		break;
+	case KEY_A_WORD_LEFT:
+		input_word_left(&t->in);
+		break;
+	case KEY_A_WORD_RIGHT:
+		input_word_right(&t->in);
+		break;
+	case KEY_A_BACKSPACE:
+		input_backspace(&t->in);
+		break;
+	case KEY_A_DELETE:
+		input_delete(&t->in);
+		break;
+	case KEY_A_KILL_END:
+		input_kill_to_end(&t->in);
+		break;
+	case KEY_A_KILL_START:
+		input_kill_to_start(&t->in);
+		break;
+	case KEY_A_KILL_WORD:
+		input_kill_word(&t->in);
+		break;
+	case KEY_A_YANK:
+		input_yank(&t->in);
+		break;
+	case KEY_A_HISTORY_PREV:
+		input_history_prev(&t->in);
+		break;
+	case KEY_A_HISTORY_NEXT:
+		input_history_next(&t->in);
+		break;
+	case KEY_A_COMPLETE:
+		input_complete(&t->in, tui_complete, t);
+		break;
+	case KEY_A_PAGE_UP:
+		scroll_by(t, page);
+		break;
+	case KEY_A_PAGE_DOWN:
+		scroll_by(t, -page);
+		break;
+	case KEY_A_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	case KEY_A_QUIT:
+		t->quit = 1;
+		break;
+	case KEY_A_RESIZE:
+	case KEY_A_ESCAPE:
+	case KEY_A_NONE:
+		break;
+	}
+	t->dirty = 1;
+}
+
+/* Read every key waiting. */
+static void
+read_keys(struct tui *t)
+{
+	wint_t	ch, next;
+	int	r;
+
+	while ((r = get_wch(&ch)) != ERR) {
+		enum key_action a = keys_action(r == KEY_CODE_YES, ch);
+
+		if (a == KEY_A_ESCAPE) {
+			/* Alt-x arrives as ESC x; a lone ESC is ignored. */
+			if (get_wch(&next) == OK)
+				a = keys_alt_action(next);
+			else
+				a = KEY_A_NONE;
+		}
+		key(t, a, ch);
+	}
+}
+
+/* Follow a terminal resize. */
+static void
+resize(struct tui *t)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	t->dirty = 1;
+}
+
+/* Choose a UTF-8 character type so widths and wide input work. */
+static void
+setup_locale(void)
+{
+	const char	*cs;
+
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	if (cs == NULL || strcmp(cs, "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	/* Line drawing as Unicode: survives screen captures and odd ACS. */
+	cs = nl_langinfo(CODESET);
+	if (cs != NULL && strcmp(cs, "UTF-8") == 0)
+		setenv("NCURSES_NO_UTF8_ACS", "1", 0);
+}
+
+/* Run the interface until the user quits; returns the exit status. */
+int
+tui_run(struct tui_target *target)
+{
+	struct tui	 t;
+	struct pollfd	 pfd[3];
+	unsigned char	 sigs[32];
+	ssize_t		 n;
+	int		 timeout;
+
+	memset(&t, 0, sizeof t);
+	t.target = target;
+	t.client.fd = -1;
+	t.client.identity = target->identity;
+	snprintf(t.client.name, sizeof t.client.name, "%s", target->name);
+	snprintf(t.client.room, sizeof t.client.room, "%s", DEFAULT_ROOM);
+	chatlog_init(&t.log, CHATLOG_MAX);
+	input_init(&t.in);
+	setup_locale();
+	if (tcgetattr(STDIN_FILENO, &saved_termios) == 0)
+		termios_saved = 1;
+	setup_signals();
+	if (initscr() == NULL)
+		fatalx("cannot start the screen (is TERM right?)");
+	prepare_restore();
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(50);
+	setup_colours(&t);
+	tui_system(&t, LINE_SYSTEM, "tvchat %s: connecting to %s...",
+	    PACKAGE_VERSION, target->server);
+	draw(&t);
+	connect_server(&t);
+
+	while (!t.quit) {
+		if (t.dirty)
+			draw(&t);
+		timeout = -1;
+		if (!t.connected && t.reconnect_at > 0) {
+			int64_t left = t.reconnect_at - now_ms();
+
+			timeout = left > 0 ? (int)left : 0;
+		}
+		pfd[0] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ t.connected ? t.client.fd : -1,
+		    POLLIN, 0 };
+		if (t.connected && buf_len(&t.client.out) > 0)
+			pfd[1].events |= POLLOUT;
+		pfd[2] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		if (poll(pfd, 3, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[2].revents & POLLIN) {
+			while ((n = read(signal_pipe[0], sigs, sizeof sigs)) > 0)
+				for (ssize_t i = 0; i < n; i++) {
+					if (sigs[i] == SIGWINCH)
+						resize(&t);
+					else
+						t.quit = 1;
+				}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_keys(&t);
+		if (t.connected && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			client_read(&t.client);
+		if (t.connected && client_flush(&t.client) != 0)
+			client_read(&t.client);	/* reports the close */
+		if (!t.connected && t.reconnect_at > 0 &&
+		    now_ms() >= t.reconnect_at)
+			connect_server(&t);
+	}
+	if (t.connected && t.client.state == CLIENT_ACTIVE) {
+		client_send(&t.client, msg_new("quit"));
+		for (int i = 0; i < 20 && buf_len(&t.client.out) > 0; i++) {
+			struct pollfd p = { t.client.fd, POLLOUT, 0 };
+
+			if (poll(&p, 1, 50) < 0 || client_flush(&t.client) != 0)
+				break;
+		}
+	}
+	endwin();
+	client_free(&t.client);
+	chatlog_free(&t.log);
+	input_free(&t.in);
+	return 0;
+}

@@ -360,10 +360,15 @@ name_pair(const char *name)
 static void
 setup_colours(struct tui *t)
 {
-	static const short names[NAME_COLOURS] = {
-		COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA,
-		COLOR_CYAN, COLOR_RED
+	/* Readable on dark and light backgrounds; richer with 256. */
+	static const short names8[NAME_COLOURS] = {
+		COLOR_GREEN, COLOR_YELLOW, COLOR_CYAN, COLOR_MAGENTA,
+		COLOR_RED, COLOR_WHITE
 	};
+	static const short names256[NAME_COLOURS] = {
+		114, 214, 81, 205, 141, 180
+	};
+	const short	*names = COLORS >= 256 ? names256 : names8;
 
 	t->colors = has_colors();
 	if (!t->colors)
@@ -609,7 +614,7 @@ static void
 fill_row(int y, int w, attr_t a)
 {
 	attrset(a);
-	mvhline(y, 0, ' ', w);
+	mvhline(y, 0, ' ' | a, w);
 }
 
 /* Draw the title bar, the status bar and the input line. */
@@ -623,8 +628,9 @@ draw_bars(struct tui *t)
 	int	 col, pw;
 
 	fill_row(t->lay.title.y, t->cols, bar);
-	snprintf(buf, sizeof buf, " tvchat  %s@%s  %s  %s", t->client.name,
-	    t->target->server, crypto_key_fingerprint(t->target->identity),
+	snprintf(buf, sizeof buf, " tvchat  %s@%s  %.23s...  %s",
+	    t->client.name, t->target->server,
+	    crypto_key_fingerprint(t->target->identity),
 	    t->connected && t->client.state == CLIENT_ACTIVE ? "[connected]" :
 	    t->connected ? "[logging in]" : "[disconnected]");
 	put_text(t->lay.title.y, 0, t->cols, buf, strlen(buf));
@@ -825,6 +831,35 @@ resize(struct tui *t)
 	t->dirty = 1;
 }
 
+/*
+ * Teach curses the Home/End/Delete sequences of other terminals too: a
+ * TERM that does not match the real terminal (xterm-256color inside tmux
+ * is common) must not turn Home into "[1~" in the input line.
+ */
+static void
+define_missing_keys(void)
+{
+	static const struct {
+		const char	*seq;
+		int		 code;
+	} keys[] = {
+		{ "\033[1~", KEY_HOME }, { "\033[7~", KEY_HOME },
+		{ "\033[H", KEY_HOME }, { "\033OH", KEY_HOME },
+		{ "\033[4~", KEY_END }, { "\033[8~", KEY_END },
+		{ "\033[F", KEY_END }, { "\033OF", KEY_END },
+		{ "\033[3~", KEY_DC }, { "\033[5~", KEY_PPAGE },
+		{ "\033[6~", KEY_NPAGE },
+		{ "\033[A", KEY_UP }, { "\033[B", KEY_DOWN },
+		{ "\033[C", KEY_RIGHT }, { "\033[D", KEY_LEFT },
+		{ "\033OA", KEY_UP }, { "\033OB", KEY_DOWN },
+		{ "\033OC", KEY_RIGHT }, { "\033OD", KEY_LEFT },
+	};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (key_defined(keys[i].seq) == 0)
+			define_key(keys[i].seq, keys[i].code);
+}
+
 /* Choose a UTF-8 character type so widths and wide input work. */
 static void
 setup_locale(void)
@@ -870,6 +905,7 @@ tui_run(struct tui_target *target)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	define_missing_keys();
 	nodelay(stdscr, TRUE);
 	set_escdelay(50);
 	setup_colours(&t);

@@ -18,6 +18,7 @@ TAP_FAILED=0
 
 # Kill what we started and remove the work directory.
 cleanup() {
+	exec 2>/dev/null	# no "Killed" notices from the shell
 	for p in $PIDS; do
 		kill -9 "$p" 2>/dev/null
 	done

@@ -28,6 +28,25 @@ struct command {
 
 static int	batch_quit;
 
+static int64_t	last_pts_ms;	/* of the last frame, for relative seeks */
+
+/* Print one event per video frame (the client's frame callback). */
+void
+batch_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
+    size_t len)
+{
+	(void)arg;
+	(void)jpeg;
+	last_pts_ms = h->pts_ms;
+	printf("{\"event\":\"frame\",\"id\":%u,\"seq\":%u,\"pts\":%u,"
+	    "\"w\":%u,\"h\":%u,\"quality\":\"%s\",\"key\":%s,"
+	    "\"last\":%s,\"bytes\":%zu}\n", h->stream_id, h->seq, h->pts_ms,
+	    h->width, h->height, proto_quality_name(h->quality),
+	    h->flags & VIDEO_FLAG_KEY ? "true" : "false",
+	    h->flags & VIDEO_FLAG_LAST ? "true" : "false", len);
+	fflush(stdout);
+}
+
 /* Print one event as a JSON line (the client's emit callback). */
 void
 batch_emit(void *arg, json_object *ev)
@@ -196,6 +215,112 @@ cmd_raw(struct client *c, json_object *cmd)
 	client_send(c, json_object_get(m));
 }
 
+/* videos: ask for the library. */
+static void
+cmd_videos(struct client *c, json_object *cmd)
+{
+	client_send(c, msg_new("videos"));
+}
+
+/* Read [w, h] from cmd's "size", or the default; 0 or -1 (reported). */
+static int
+get_size(struct client *c, json_object *cmd, int *w, int *h)
+{
+	json_object	*size = msg_get(cmd, "size");
+
+	if (size == NULL)
+		return 0;
+	if (!json_object_is_type(size, json_type_array) ||
+	    json_object_array_length(size) != 2) {
+		command_error(c, "\"size\" must be [width, height]");
+		return -1;
+	}
+	*w = json_object_get_int(json_object_array_get_idx(size, 0));
+	*h = json_object_get_int(json_object_array_get_idx(size, 1));
+	if (*w < 1 || *h < 1 || *w > VIDEO_SIZE_MAX || *h > VIDEO_SIZE_MAX) {
+		command_error(c, "\"size\" out of range");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse cmd's "quality" (default auto); 0 or -1 (reported). */
+static int
+get_quality(struct client *c, json_object *cmd, enum quality *q)
+{
+	const char	*name = msg_get_str(cmd, "quality");
+
+	*q = QUALITY_AUTO;
+	if (name != NULL && proto_quality_from_name(name, q) != 0) {
+		command_error(c, "quality is 240p, 720p, 1440p or auto");
+		return -1;
+	}
+	return 0;
+}
+
+/* play {name[, quality][, size][, start]} */
+static void
+cmd_play(struct client *c, json_object *cmd)
+{
+	const char	*name = need_str(c, cmd, "name");
+	enum quality	 q;
+	int		 w = 320, h = 180;
+
+	if (name == NULL || get_quality(c, cmd, &q) != 0 ||
+	    get_size(c, cmd, &w, &h) != 0)
+		return;
+	client_send(c, msg_play(name, q, w, h, msg_get_num(cmd, "start", 0)));
+}
+
+/* pause, resume, stop: as they are. */
+static void
+cmd_simple(struct client *c, json_object *cmd)
+{
+	client_send(c, msg_new(msg_get_str(cmd, "cmd")));
+}
+
+/* seek {to} (seconds from the start) or {by} (relative to the last
+ * frame shown). */
+static void
+cmd_seek(struct client *c, json_object *cmd)
+{
+	double	to;
+
+	if (msg_get(cmd, "to") != NULL)
+		to = msg_get_num(cmd, "to", 0);
+	else if (msg_get(cmd, "by") != NULL)
+		to = last_pts_ms / 1000.0 + msg_get_num(cmd, "by", 0);
+	else {
+		command_error(c, "seek needs \"to\" or \"by\" (seconds)");
+		return;
+	}
+	client_send(c, msg_seek(to < 0 ? 0 : to));
+}
+
+/* quality {quality} */
+static void
+cmd_quality(struct client *c, json_object *cmd)
+{
+	enum quality	q;
+
+	if (msg_get_str(cmd, "quality") == NULL)
+		command_error(c, "missing string \"quality\"");
+	else if (get_quality(c, cmd, &q) == 0)
+		client_send(c, msg_quality(q));
+}
+
+/* resize {size} */
+static void
+cmd_resize(struct client *c, json_object *cmd)
+{
+	int	w = 0, h = 0;
+
+	if (msg_get(cmd, "size") == NULL)
+		command_error(c, "missing \"size\"");
+	else if (get_size(c, cmd, &w, &h) == 0)
+		client_send(c, msg_resize(w, h));
+}
+
 static void
 cmd_quit(struct client *c, json_object *cmd)
 {
@@ -212,6 +337,14 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify },
 	{ "trust", cmd_trust },
 	{ "raw", cmd_raw },
+	{ "videos", cmd_videos },
+	{ "play", cmd_play },
+	{ "pause", cmd_simple },
+	{ "resume", cmd_simple },
+	{ "stop", cmd_simple },
+	{ "seek", cmd_seek },
+	{ "quality", cmd_quality },
+	{ "resize", cmd_resize },
 	{ "quit", cmd_quit },
 };
 

@@ -5,6 +5,8 @@
 #include "client.h"
 
 void	batch_emit(void *, json_object *);
+void	batch_frame(void *, const struct video_header *, const uint8_t *,
+	    size_t);
 int	batch_run(struct client *);
 
 #endif

@@ -526,8 +526,19 @@ handle_frame(struct client *c, const struct frame *f)
 	json_object	*m;
 	enum proto_error e;
 
-	if (f->type != FRAME_TYPE_JSON)
-		return;	/* video frames arrive with the video pipeline */
+	if (f->type == FRAME_TYPE_VIDEO) {
+		struct video_header	 h;
+		const uint8_t		*jpeg;
+		size_t			 len;
+
+		if (frame_video_decode(f->payload, f->len, &h, &jpeg, &len) !=
+		    PROTO_OK)
+			local_error(c, "bad-message", "a malformed video frame "
+			    "was ignored");
+		else if (c->on_frame != NULL)
+			c->on_frame(c->emit_arg, &h, jpeg, len);
+		return;
+	}
 	if ((e = msg_parse(f->payload, f->len, MSG_TO_CLIENT, &m, why,
 	    sizeof why)) != PROTO_OK) {
 		local_error(c, proto_error_name(e), why);

@@ -27,6 +27,9 @@ struct peer {
 
 /* Called for every event, as a JSON object the callee may keep (get). */
 typedef void (*client_emit_fn)(void *, json_object *);
+/* Called for every video frame: its header and JPEG. */
+typedef void (*client_frame_fn)(void *, const struct video_header *,
+    const uint8_t *, size_t);
 
 struct client {
 	int			 fd;
@@ -42,6 +45,7 @@ struct client {
 	char			 room[ROOM_MAX_LEN + 1];	/* current */
 	uint64_t		 next_id;
 	client_emit_fn		 emit;
+	client_frame_fn		 on_frame;	/* may be NULL */
 	void			*emit_arg;
 };
 

@@ -41,6 +41,7 @@
 struct master {
 	struct server_config	*cfg;
 	struct presence		 presence;
+	struct library		 library;
 	int			 listen_fd;
 	int			 broker_listen_fd;
 	pid_t			 broker_pid;
@@ -292,6 +293,8 @@ accept_clients(struct master *m)
 			port = ntohs(s4->sin_port);
 		}
 		snprintf(env.peer, sizeof env.peer, "%s:%d", host, port);
+		/* Sessions inherit a fresh scan (only a stat if unchanged). */
+		library_scan(&m->library);
 		if ((pid = fork()) == -1) {
 			log_warn("fork session");
 			refuse(fd, PROTO_E_INTERNAL, "cannot start a session");
@@ -305,6 +308,7 @@ accept_clients(struct master *m)
 				close(m->broker_link);
 			env.cfg = m->cfg;
 			env.presence = &m->presence;
+			env.library = &m->library;
 			env.client_fd = fd;
 			session_main(&env);
 		}
@@ -416,6 +420,7 @@ shut_down(struct master *m)
 	close(m->broker_listen_fd);
 	pktq_free(&m->to_broker);
 	free(m->sessions);
+	library_free(&m->library);
 	if (m->cfg->pid_file != NULL)
 		unlink(m->cfg->pid_file);
 	log_info("stopped");
@@ -456,6 +461,13 @@ server_run(struct server_config *cfg, int listen_fd)
 	if (presence_create(&m.presence, cfg->max_clients) != 0)
 		fatal("presence table");
 	make_runtime_dir(cfg);
+	library_init(&m.library, cfg->videos_dir);
+	if (library_scan(&m.library) < 0)
+		log_warnx("videos directory %s cannot be read; it will be "
+		    "scanned again when clients ask", cfg->videos_dir);
+	else
+		log_info("%zu videos in %s", m.library.ntitles,
+		    cfg->videos_dir);
 	if ((m.broker_listen_fd = ipc_listen(cfg->broker_path)) == -1)
 		fatal("broker socket %s", cfg->broker_path);
 	start_broker(&m);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "library.h"
 #include "presence.h"
 
 struct server_config {
@@ -30,6 +31,7 @@ struct server_config {
 struct session_env {
 	const struct server_config	*cfg;
 	struct presence			*presence;
+	struct library			*library;	/* scanned by the master */
 	int				 client_fd;
 	char				 peer[64];	/* "addr:port" */
 };

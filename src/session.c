@@ -23,9 +23,11 @@
 #include "crypto.h"
 #include "frame.h"
 #include "ipc.h"
+#include "library.h"
 #include "log.h"
 #include "msg.h"
 #include "server.h"
+#include "stream.h"
 #include "xmalloc.h"
 
 #define BROKER_QUEUE_MAX	4096	/* packets waiting for the broker */
@@ -64,6 +66,8 @@ struct session {
 	int64_t			 tokens_at;
 	int			 done;
 	const char		*leave_reason;
+	struct library		*lib;
+	struct stream		 stream;
 };
 
 struct dispatch {
@@ -136,24 +140,46 @@ fail(struct session *s, enum proto_error code, const char *text,
 	s->leave_reason = reason;
 }
 
-/* Write queued bytes to the client; return -1 if the connection broke. */
+/*
+ * Write queued bytes to the client; return -1 if the connection broke.
+ * Control and chat go first; a video frame already started is finished
+ * before anything else (frames cannot interleave), and a new frame starts
+ * only when no control bytes wait.
+ */
 static int
 flush_client(struct session *s)
 {
 	ssize_t	n;
 
-	while (buf_len(&s->out) > 0) {
-		n = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
+	for (;;) {
+		if (stream_mid_frame(&s->stream)) {
+			if (stream_write(&s->stream, s->fd) != 0)
+				return -1;
+			if (stream_mid_frame(&s->stream))
+				return 0;	/* would block */
+			continue;
 		}
-		buf_consume(&s->out, (size_t)n);
+		if (buf_len(&s->out) > 0) {
+			n = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return 0;
+				return -1;
+			}
+			buf_consume(&s->out, (size_t)n);
+			continue;
+		}
+		return stream_write(&s->stream, s->fd);
 	}
-	return 0;
+}
+
+/* The stream's way to send a message to the client. */
+static void
+stream_send(void *arg, json_object *m)
+{
+	send_msg(arg, m);
 }
 
 /* Connect (or reconnect) to the broker and register our slot. */
@@ -310,7 +336,7 @@ on_hello(struct session *s, json_object *m)
 	broker_connect(s);
 
 	users = roster(s, NULL);
-	videos = json_object_new_array();
+	videos = library_json(s->lib);
 	send_msg(s, msg_welcome(s->name, users, videos, s->cfg->motd));
 	if (presence_find(s->presence, s->name, &me, NULL) == 0) {
 		user = user_object(&me);
@@ -591,16 +617,20 @@ on_quit(struct session *s, json_object *m)
 	s->leave_reason = "quit";
 }
 
-/* Video requests before the video pipeline exists. */
+/* videos: the library, rescanned if the directory changed. */
+static void
+on_videos(struct session *s, json_object *m)
+{
+	send_msg(s, msg_videos_reply(library_json(s->lib)));
+}
+
+/* play, pause, resume, seek, stop, quality, resize: the stream's. */
 static void
 on_video(struct session *s, json_object *m)
 {
-	if (strcmp(msg_type(m), "videos") == 0) {
-		send_msg(s, msg_videos_reply(json_object_new_array()));
-		return;
-	}
-	send_error(s, PROTO_E_VIDEO, "video streaming is not available on "
-	    "this server yet");
+	stream_request(&s->stream, m, now_ms());
+	presence_set_watching(s->presence, &s->ref, s->stream.active ?
+	    s->stream.name : "");
 }
 
 static const struct dispatch dispatch_table[] = {
@@ -612,7 +642,7 @@ static const struct dispatch dispatch_table[] = {
 	{ "ping", 0, on_ping },
 	{ "pong", 0, on_pong },
 	{ "quit", 0, on_quit },
-	{ "videos", 1, on_video },
+	{ "videos", 1, on_videos },
 	{ "play", 1, on_video },
 	{ "pause", 1, on_video },
 	{ "resume", 1, on_video },
@@ -806,6 +836,7 @@ static int
 timers(struct session *s)
 {
 	int64_t	now = now_ms(), next, interval, ping_at;
+	int	due;
 
 	if (s->state == SESSION_HANDSHAKE) {
 		next = s->started + (int64_t)s->cfg->handshake_timeout * 1000;
@@ -833,6 +864,9 @@ timers(struct session *s)
 	}
 	if (ping_at < next)
 		next = ping_at;
+	stream_tick(&s->stream, now);
+	if ((due = stream_timeout(&s->stream, now)) >= 0 && now + due < next)
+		next = now + due;
 	if (s->broker_fd == -1) {
 		if (now >= s->broker_retry_at)
 			broker_connect(s);
@@ -882,6 +916,8 @@ session_main(struct session_env *env)
 	pktq_init(&s.to_broker, BROKER_QUEUE_MAX);
 	frame_decoder_init(&s.dec);
 	frame_decoder_set_limits(&s.dec, FRAME_MAX_JSON, 0);
+	s.lib = env->library;
+	stream_init(&s.stream, s.lib, stream_send, &s);
 	session_signals();
 	crypto_random(s.nonce, sizeof s.nonce);
 	send_msg(&s, msg_challenge(s.cfg->server_name, s.nonce,
@@ -892,7 +928,7 @@ session_main(struct session_env *env)
 		if (s.done)
 			break;
 		pfd[0] = (struct pollfd){ s.fd, POLLIN, 0 };
-		if (buf_len(&s.out) > 0)
+		if (buf_len(&s.out) > 0 || stream_pending(&s.stream))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };
 		if (s.to_broker.count > 0)
@@ -925,6 +961,8 @@ session_main(struct session_env *env)
 	leave(&s);
 	close_client(&s);
 	crypto_key_free(s.key);
+	stream_free(&s.stream);
+	library_free(s.lib);
 	frame_decoder_free(&s.dec);
 	buf_free(&s.out);
 	pktq_free(&s.to_broker);

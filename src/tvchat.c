@@ -167,6 +167,7 @@ main(int argc, char **argv)
 		}
 		client_init(&client, fd, server, identity, name, known,
 		    batch_emit, NULL);
+		client.on_frame = batch_frame;
 		status = batch_run(&client);
 		client_free(&client);
 	} else {

@@ -1,0 +1,55 @@
+/* One session's video stream: pacing, quality, latest-frame-wins output. */
+#ifndef TVCHAT_STREAM_H
+#define TVCHAT_STREAM_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "library.h"
+#include "video.h"
+
+#define STREAM_JPEG_QUALITY	80
+
+typedef void (*stream_send_fn)(void *, json_object *);
+
+struct stream {
+	struct library		*lib;
+	stream_send_fn		 send;
+	void			*arg;
+	int			 active;
+	int			 paused;
+	uint32_t		 id;
+	char			 name[VIDEO_NAME_MAX_LEN + 1];
+	int			 qi;		/* quality index 0..2 */
+	int			 auto_quality;
+	int			 w, h;
+	struct video		*v;
+	struct video_info	 info;
+	double			 frame_ms;
+	int64_t			 base_ms;	/* when base_frame was due */
+	int64_t			 base_frame;
+	uint32_t		 seq;
+	int			 key;		/* next frame starts afresh */
+	/* Output: the frame being written, and the newest one waiting. */
+	uint8_t			*cur;
+	size_t			 cur_len, cur_off;
+	uint8_t			*next;
+	size_t			 next_len;
+	/* Counters, and the window that drives the automatic quality. */
+	uint64_t		 sent, dropped;
+	int64_t			 window_start;
+	int			 window_frames, window_drops;
+	int64_t			 clean_since;
+};
+
+void	stream_init(struct stream *, struct library *, stream_send_fn, void *);
+void	stream_free(struct stream *);
+void	stream_request(struct stream *, json_object *, int64_t);
+int	stream_timeout(const struct stream *, int64_t);
+void	stream_tick(struct stream *, int64_t);
+int	stream_pending(const struct stream *);
+int	stream_mid_frame(const struct stream *);
+int	stream_write(struct stream *, int);
+
+#endif

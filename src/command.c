@@ -191,6 +191,120 @@ cmd_help(struct tui *t, char *args)
 	    "Ctrl-A/E/W/U/K/Y edit, Ctrl-C quits.");
 }
 
+/* Complain unless a video is playing; return 1 if one is. */
+static int
+need_video(struct tui *t)
+{
+	if (t->video.active)
+		return need_connection(t);
+	tui_system(t, LINE_ERROR, "nothing is playing (/videos, /play)");
+	return 0;
+}
+
+/* /videos: ask for the library. */
+static void
+cmd_videos(struct tui *t, char *args)
+{
+	if (need_connection(t))
+		client_send(&t->client, msg_new("videos"));
+}
+
+/* /play name [quality] */
+static void
+cmd_play(struct tui *t, char *args)
+{
+	char		*name = next_word(&args), *qname = next_word(&args);
+	enum quality	 q = QUALITY_AUTO;
+	int		 w, h;
+
+	if (name == NULL) {
+		tui_system(t, LINE_ERROR, "usage: /play name [240p|720p|1440p|"
+		    "auto]");
+		return;
+	}
+	if (qname != NULL && proto_quality_from_name(qname, &q) != 0) {
+		tui_system(t, LINE_ERROR, "%s: quality is 240p, 720p, 1440p or "
+		    "auto", qname);
+		return;
+	}
+	if (!need_connection(t))
+		return;
+	tui_video_size(t, &w, &h);
+	client_send(&t->client, msg_play(name, q, w, h, 0));
+}
+
+/* /pause, /resume, /stop */
+static void
+cmd_pause(struct tui *t, char *args)
+{
+	if (need_video(t)) {
+		client_send(&t->client, msg_new("pause"));
+		t->video.paused = 1;
+	}
+}
+
+static void
+cmd_resume(struct tui *t, char *args)
+{
+	if (need_video(t)) {
+		client_send(&t->client, msg_new("resume"));
+		t->video.paused = 0;
+	}
+}
+
+static void
+cmd_stop(struct tui *t, char *args)
+{
+	if (need_video(t))
+		client_send(&t->client, msg_new("stop"));
+}
+
+/* /seek [+|-]seconds: absolute, or relative with a sign. */
+static void
+cmd_seek(struct tui *t, char *args)
+{
+	char	*arg = next_word(&args), *end;
+	double	 v, to;
+
+	if (arg == NULL || (v = strtod(arg, &end), end == arg || *end != '\0')) {
+		tui_system(t, LINE_ERROR, "usage: /seek [+|-]seconds");
+		return;
+	}
+	if (!need_video(t))
+		return;
+	to = arg[0] == '+' || arg[0] == '-' ? t->video.pts_ms / 1000.0 + v : v;
+	client_send(&t->client, msg_seek(to < 0 ? 0 : to));
+}
+
+/* /quality 240p|720p|1440p|auto */
+static void
+cmd_quality(struct tui *t, char *args)
+{
+	char		*qname = next_word(&args);
+	enum quality	 q;
+
+	if (qname == NULL || proto_quality_from_name(qname, &q) != 0) {
+		tui_system(t, LINE_ERROR, "usage: /quality 240p|720p|1440p|"
+		    "auto");
+		return;
+	}
+	if (need_video(t))
+		client_send(&t->client, msg_quality(q));
+}
+
+/* /window and /ascii: where the picture goes. */
+static void
+cmd_window(struct tui *t, char *args)
+{
+	tui_window(t, 1);
+}
+
+static void
+cmd_ascii(struct tui *t, char *args)
+{
+	tui_window(t, 0);
+}
+
 /* /quit */
 static void
 cmd_quit(struct tui *t, char *args)
@@ -206,6 +320,17 @@ static const struct command commands[] = {
 	{ "who", "[#room]", "list who is here", cmd_who },
 	{ "verify", "name", "show a user's key fingerprints", cmd_verify },
 	{ "trust", "name", "trust a user's current key", cmd_trust },
+	{ "videos", "", "list the videos", cmd_videos },
+	{ "play", "name [quality]", "play a video (quality: 240p, 720p, "
+	    "1440p, auto)", cmd_play },
+	{ "pause", "", "pause the video (F5)", cmd_pause },
+	{ "resume", "", "resume the video (F5)", cmd_resume },
+	{ "seek", "[+|-]seconds", "jump to a time, or by an amount (F6/F7)",
+	    cmd_seek },
+	{ "stop", "", "stop the video (F8)", cmd_stop },
+	{ "quality", "q|auto", "change the video quality", cmd_quality },
+	{ "window", "", "show the video in a window", cmd_window },
+	{ "ascii", "", "show the video as ASCII art here", cmd_ascii },
 	{ "help", "", "this list", cmd_help },
 	{ "quit", "", "leave tvchat", cmd_quit },
 	{ NULL, NULL, NULL, NULL }

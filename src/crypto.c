@@ -286,6 +286,17 @@ crypto_key_to_jwk(const struct crypto_key *k)
 	return jwk;
 }
 
+/* Return v's string if it is one without embedded NULs, else NULL. */
+static const char *
+exact_string(json_object *v)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 /* Decode a base64url JWK member into a positive MPI with no leading zero. */
 static int
 jwk_member(json_object *jwk, const char *name, gcry_mpi_t *out)
@@ -296,8 +307,8 @@ jwk_member(json_object *jwk, const char *name, gcry_mpi_t *out)
 	gcry_error_t	 err;
 
 	if (!json_object_object_get_ex(jwk, name, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    base64url_decode(json_object_get_string(v), &bytes, &len) != 0)
+	    exact_string(v) == NULL ||
+	    base64url_decode(exact_string(v), &bytes, &len) != 0)
 		return CRYPTO_E_FORMAT;
 	/* RFC 7518 6.3.1: minimal octets, so every key has one thumbprint. */
 	if (len == 0 || bytes[0] == 0 || len > CRYPTO_RSA_MAX_BITS / 8) {
@@ -324,8 +335,7 @@ crypto_key_from_jwk(json_object *jwk, struct crypto_key **out)
 	*out = NULL;
 	if (!json_object_is_type(jwk, json_type_object) ||
 	    !json_object_object_get_ex(jwk, "kty", &kty) ||
-	    !json_object_is_type(kty, json_type_string) ||
-	    strcmp(json_object_get_string(kty), "RSA") != 0)
+	    exact_string(kty) == NULL || strcmp(exact_string(kty), "RSA") != 0)
 		return CRYPTO_E_FORMAT;
 	if ((r = jwk_member(jwk, "n", &n)) != 0 ||
 	    (r = jwk_member(jwk, "e", &e)) != 0) {
@@ -814,8 +824,8 @@ get_b64(json_object *obj, const char *name, size_t want, uint8_t **out,
 	json_object	*v;
 
 	if (!json_object_object_get_ex(obj, name, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    base64url_decode(json_object_get_string(v), out, len) != 0)
+	    exact_string(v) == NULL ||
+	    base64url_decode(exact_string(v), out, len) != 0)
 		return CRYPTO_E_FORMAT;
 	if (want != 0 && *len != want) {
 		free(*out);
@@ -876,8 +886,8 @@ crypto_open(const struct crypto_key *me, const char *my_name,
 	    (r = get_b64(sealed, "ct", 0, &ct, &ctlen)) != 0 ||
 	    (r = get_b64(sealed, "sig", 0, &sig, &siglen)) != 0)
 		goto out;
-	if (!json_object_is_type(w, json_type_string) ||
-	    base64url_decode(json_object_get_string(w), &wrapped, &wlen) != 0) {
+	if (exact_string(w) == NULL ||
+	    base64url_decode(exact_string(w), &wrapped, &wlen) != 0) {
 		r = CRYPTO_E_FORMAT;
 		goto out;
 	}

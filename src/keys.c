@@ -41,6 +41,15 @@ keys_action(int is_code, wint_t ch)
 		case KEY_RESIZE:
 			return KEY_A_RESIZE;
 		}
+		/* Video keys: F-keys, so they never steal typing. */
+		if (ch == (wint_t)KEY_F(5))
+			return KEY_A_VIDEO_PAUSE;
+		if (ch == (wint_t)KEY_F(6))
+			return KEY_A_VIDEO_BACK;
+		if (ch == (wint_t)KEY_F(7))
+			return KEY_A_VIDEO_FORWARD;
+		if (ch == (wint_t)KEY_F(8))
+			return KEY_A_VIDEO_STOP;
 		/* Ctrl-Left/Right as xterm reports them through terminfo. */
 		return KEY_A_NONE;
 	}

@@ -19,6 +19,10 @@ enum key_action {
 	KEY_A_QUIT,
 	KEY_A_RESIZE,
 	KEY_A_ESCAPE,		/* ESC: an Alt- sequence may follow */
+	KEY_A_VIDEO_PAUSE,	/* F5: pause or resume */
+	KEY_A_VIDEO_BACK,	/* F6: seek back 10 s */
+	KEY_A_VIDEO_FORWARD,	/* F7: seek forward 10 s */
+	KEY_A_VIDEO_STOP,	/* F8: stop */
 };
 
 enum key_action	keys_action(int, wint_t);

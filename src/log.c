@@ -33,6 +33,9 @@ log_set_prefix(const char *prefix)
 	log_prefix = prefix;
 }
 
+static void	log_vwrite(int, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
 /* Write one message at a syslog priority, with an optional errno text. */
 static void
 log_vwrite(int pri, int errnum, const char *fmt, va_list ap)

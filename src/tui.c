@@ -29,9 +29,11 @@
 #include <term.h>
 
 #include "keys.h"
+#include "popup.h"
 #include "log.h"
 #include "msg.h"
 #include "tui.h"
+#include "video.h"
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS		1000
@@ -49,6 +51,7 @@ enum {
 	PAIR_TIME,
 	PAIR_SELF,
 	PAIR_NAME0,	/* PAIR_NAME0 .. +5: colours for names */
+	PAIR_VIDEO0 = 64,	/* video cells: 16 x 16 (or 8 x 8) pairs */
 };
 #define NAME_COLOURS	6
 
@@ -59,8 +62,8 @@ static char		reset_seq[256];	/* to restore the screen in a crash */
 static size_t		reset_len;
 
 /* Return monotonic milliseconds. */
-static int64_t
-now_ms(void)
+int64_t
+tui_now_ms(void)
 {
 	struct timespec	ts;
 
@@ -133,6 +136,7 @@ setup_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0];
@@ -142,6 +146,10 @@ setup_signals(void)
 	sa.sa_flags = 0;
 	sigaction(SIGPIPE, &sa, NULL);
 }
+
+static void	video_event(struct tui *, const char *, json_object *);
+static void	on_frame(void *, const struct video_header *, const uint8_t *,
+		    size_t);
 
 /* Add a system line (printf style) to the scrollback. */
 void
@@ -307,13 +315,19 @@ on_event(void *arg, json_object *ev)
 	else if (strcmp(e, "trusted") == 0)
 		tui_system(t, LINE_SYSTEM, "You now trust %s's key %s",
 		    ev_str(ev, "name"), ev_str(ev, "fingerprint"));
+	else if (strcmp(e, "stream") == 0 || strcmp(e, "stream-end") == 0 ||
+	    strcmp(e, "quality-changed") == 0 || strcmp(e, "videos") == 0)
+		video_event(t, e, ev);
 	else if (strcmp(e, "closed") == 0) {
 		t->connected = 0;
+		t->video.active = 0;
+		if (t->video.viewer != NULL)
+			viewer_close(&t->video.viewer);
 		if (t->backoff_ms == 0)
 			t->backoff_ms = BACKOFF_MIN_MS;
 		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
 			t->backoff_ms = BACKOFF_MAX_MS;
-		t->reconnect_at = now_ms() + t->backoff_ms;
+		t->reconnect_at = tui_now_ms() + t->backoff_ms;
 		tui_system(t, LINE_ERROR, "Disconnected: %s. Reconnecting in "
 		    "%d s.", ev_str(ev, "reason"), t->backoff_ms / 1000);
 	}
@@ -334,7 +348,7 @@ connect_server(struct tui *t)
 			t->backoff_ms = BACKOFF_MIN_MS;
 		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
 			t->backoff_ms = BACKOFF_MAX_MS;
-		t->reconnect_at = now_ms() + t->backoff_ms;
+		t->reconnect_at = tui_now_ms() + t->backoff_ms;
 		tui_system(t, LINE_ERROR, "Cannot connect: %s. Trying again in "
 		    "%d s.", err, t->backoff_ms / 1000);
 		return;
@@ -342,6 +356,7 @@ connect_server(struct tui *t)
 	client_free(&t->client);
 	client_init(&t->client, fd, t->target->server, t->target->identity,
 	    t->target->name, t->target->known, on_event, t);
+	t->client.on_frame = on_frame;
 	t->connected = 1;
 }
 
@@ -384,6 +399,263 @@ setup_colours(struct tui *t)
 	init_pair(PAIR_SELF, COLOR_WHITE, -1);
 	for (int i = 0; i < NAME_COLOURS; i++)
 		init_pair((short)(PAIR_NAME0 + i), names[i], -1);
+	/* Every foreground on every background, for the video pane. */
+	t->video_colours = COLORS >= 16 && COLOR_PAIRS >= PAIR_VIDEO0 + 256 ?
+	    16 : 8;
+	for (int f = 0; f < t->video_colours; f++)
+		for (int b = 0; b < t->video_colours; b++)
+			init_pair((short)(PAIR_VIDEO0 + f * t->video_colours +
+			    b), (short)f, (short)b);
+}
+
+/* Map a libcaca ANSI colour (blue = 1) to curses' (red = 1). */
+static int
+caca_to_curses(int c)
+{
+	static const int map[8] = { 0, 4, 2, 6, 1, 5, 3, 7 };
+
+	return map[c & 7] | (c & 8);
+}
+
+/* Return the attributes for a video cell's colours. */
+static attr_t
+video_attr(struct tui *t, int fg, int bg)
+{
+	int	n = t->video_colours;
+
+	if (!t->colors)
+		return A_NORMAL;
+	fg = fg < 0 ? 7 : caca_to_curses(fg);
+	bg = bg < 0 ? 0 : caca_to_curses(bg);
+	if (n == 16)
+		return (attr_t)COLOR_PAIR(PAIR_VIDEO0 + fg * 16 + bg);
+	return (attr_t)COLOR_PAIR(PAIR_VIDEO0 + (fg & 7) * 8 + (bg & 7)) |
+	    (fg & 8 ? A_BOLD : 0);
+}
+
+/* Draw the last picture centred in the video pane. */
+static void
+draw_video(struct tui *t)
+{
+	struct rect	*r = &t->lay.video;
+	struct tui_video *v = &t->video;
+	uint32_t	 ch;
+	int		 fg, bg, x0, y0;
+
+	if (r->h == 0)
+		return;
+	if (v->viewer != NULL || !v->have_picture) {
+		attrset(A_DIM);
+		mvaddnstr(r->y + r->h / 2, r->x + 2, v->viewer != NULL ?
+		    "(showing in a window: /ascii brings it back)" :
+		    "(waiting for the picture...)", r->w - 2);
+		attrset(A_NORMAL);
+		return;
+	}
+	x0 = r->x + (r->w - v->render.cols) / 2;
+	y0 = r->y + (r->h - v->render.rows) / 2;
+	for (int y = 0; y < v->render.rows && y < r->h; y++) {
+		move(y0 + y, x0);
+		for (int x = 0; x < v->render.cols && x < r->w; x++) {
+			render_cell(&v->render, x, y, &ch, &fg, &bg);
+			addch((chtype)ch | video_attr(t, fg, bg));
+		}
+	}
+	attrset(A_NORMAL);
+}
+
+/* The cells for the picture in the current video pane, and the pixel
+ * size to ask the server for. */
+static void
+video_cells(struct tui *t, int *cols, int *rows)
+{
+	struct layout	l;
+
+	layout_compute(&l, t->cols, t->rows, 1, 1);
+	render_fit(l.ok ? l.video.w : 80, l.ok ? l.video.h : 20, 16, 9, cols,
+	    rows);
+}
+
+/* The picture size (pixels) to ask the server for. */
+void
+tui_video_size(struct tui *t, int *w, int *h)
+{
+	int	cols, rows;
+
+	video_cells(t, &cols, &rows);
+	render_pixels_for(cols, rows, w, h);
+}
+
+/* After a resize: ask the server for a picture of the new size. */
+static void
+video_resized(struct tui *t)
+{
+	int	w, h;
+
+	if (!t->video.active || t->video.viewer != NULL || !t->connected)
+		return;
+	tui_video_size(t, &w, &h);
+	if (w != t->video.req_w || h != t->video.req_h) {
+		t->video.req_w = w;
+		t->video.req_h = h;
+		client_send(&t->client, msg_resize(w, h));
+	}
+}
+
+/* The window was closed by the user: back to ASCII art. */
+static void
+window_gone(struct tui *t)
+{
+	viewer_close(&t->video.viewer);
+	tui_system(t, LINE_SYSTEM, "The window was closed: back to ASCII.");
+	video_resized(t);
+}
+
+/* The picture size for the window: the video's own up to 854 x 480. */
+static void
+window_size(int *w, int *h)
+{
+	*w = 854;
+	*h = 480;
+}
+
+/* /window (on) and /ascii (off): where the picture is shown. */
+void
+tui_window(struct tui *t, int on)
+{
+	struct tui_video	*v = &t->video;
+	char			 err[200], title[VIDEO_NAME_MAX_LEN + 16];
+
+	t->want_window = on;
+	if (!on) {
+		if (v->viewer == NULL) {
+			tui_system(t, LINE_SYSTEM, "Video shows here as ASCII "
+			    "art.");
+			return;
+		}
+		viewer_close(&v->viewer);
+		tui_system(t, LINE_SYSTEM, "Back to ASCII art.");
+		video_resized(t);
+		return;
+	}
+	if (v->viewer != NULL)
+		return;
+	if (!v->active) {
+		tui_system(t, LINE_SYSTEM, "The next video opens in a window.");
+		return;
+	}
+	snprintf(title, sizeof title, "tvchat: %s", v->name);
+	if (viewer_open(&v->viewer, title, err, sizeof err) != 0) {
+		t->want_window = 0;
+		tui_system(t, LINE_ERROR, "Cannot open a window: %s. Staying "
+		    "with ASCII art.", err);
+		return;
+	}
+	window_size(&v->req_w, &v->req_h);
+	if (t->connected)
+		client_send(&t->client, msg_resize(v->req_w, v->req_h));
+	tui_system(t, LINE_SYSTEM, "Showing %s in a window; closing it or "
+	    "/ascii brings it back here.", v->name);
+	t->dirty = 1;
+}
+
+/* A video frame: count it and draw it (here or in the window). */
+static void
+on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
+    size_t len)
+{
+	struct tui		*t = arg;
+	struct tui_video	*v = &t->video;
+	char			 err[VIDEO_ERR_LEN];
+	int64_t			 now = tui_now_ms();
+
+	if (!v->active || h->stream_id != v->id)
+		return;
+	if (h->seq > v->next_seq)
+		v->dropped += h->seq - v->next_seq;
+	v->next_seq = h->seq + 1;
+	v->frames++;
+	v->pts_ms = h->pts_ms;
+	if (now - v->rate_start >= 1000) {
+		v->rate = v->rate_frames * 1000.0 / (double)(now -
+		    v->rate_start);
+		v->rate_start = now;
+		v->rate_frames = 0;
+	}
+	v->rate_frames++;
+	if (v->viewer != NULL) {
+		if (viewer_send(v->viewer, jpeg, len) == 0)
+			return;
+		window_gone(t);
+	}
+	video_cells(t, &v->cols, &v->rows);
+	if (render_jpeg(&v->render, jpeg, len, v->cols, v->rows, err) == 0)
+		v->have_picture = 1;
+	t->dirty = 1;
+}
+
+/* stream, stream-end, quality-changed and videos events. */
+static void
+video_event(struct tui *t, const char *e, json_object *ev)
+{
+	struct tui_video	*v = &t->video;
+	json_object		*list;
+
+	if (strcmp(e, "stream") == 0) {
+		v->active = 1;
+		v->paused = 0;
+		v->id = (uint32_t)msg_get_int(ev, "id", 0);
+		snprintf(v->name, sizeof v->name, "%s", ev_str(ev, "name"));
+		snprintf(v->quality, sizeof v->quality, "%s",
+		    ev_str(ev, "quality"));
+		v->fps = msg_get_num(ev, "fps", 0);
+		v->duration = msg_get_num(ev, "duration", 0);
+		v->req_w = (int)msg_get_int(ev, "w", 0);
+		v->req_h = (int)msg_get_int(ev, "h", 0);
+		v->next_seq = 0;
+		v->frames = v->dropped = 0;
+		v->have_picture = 0;
+		v->rate_start = tui_now_ms();
+		tui_system(t, LINE_SYSTEM, "Playing %s (%s, %.0f s). F5 "
+		    "pause, F6/F7 seek 10 s, F8 stop, /window for a window.",
+		    v->name, v->quality, v->duration);
+		if (t->want_window && v->viewer == NULL)
+			tui_window(t, 1);
+		else
+			video_resized(t);
+	} else if (strcmp(e, "stream-end") == 0) {
+		if ((uint32_t)msg_get_int(ev, "id", 0) != v->id)
+			return;
+		v->active = 0;
+		tui_system(t, strcmp(ev_str(ev, "reason"), "error") == 0 ?
+		    LINE_ERROR : LINE_SYSTEM, "%s %s%s%s", v->name,
+		    strcmp(ev_str(ev, "reason"), "finished") == 0 ? "ended" :
+		    strcmp(ev_str(ev, "reason"), "stopped") == 0 ? "stopped" :
+		    "failed", *ev_str(ev, "message") ? ": " : "",
+		    ev_str(ev, "message"));
+		if (v->viewer != NULL)
+			viewer_close(&v->viewer);
+	} else if (strcmp(e, "quality-changed") == 0) {
+		snprintf(v->quality, sizeof v->quality, "%s",
+		    ev_str(ev, "quality"));
+		tui_system(t, LINE_SYSTEM, "Quality now %s (%s)", v->quality,
+		    strcmp(ev_str(ev, "why"), "auto") == 0 ? "automatic" :
+		    "as asked");
+	} else if (strcmp(e, "videos") == 0) {
+		list = msg_get(ev, "videos");
+		tui_system(t, LINE_SYSTEM, "%zu videos (/play name [quality]):",
+		    list ? json_object_array_length(list) : 0);
+		for (size_t i = 0; list && i < json_object_array_length(list);
+		    i++) {
+			json_object *o = json_object_array_get_idx(list, i);
+			char *qs = target_text(msg_get(o, "qualities"));
+
+			tui_system(t, LINE_SYSTEM, "  %-20s %4.0f s  %s",
+			    ev_str(o, "name"), msg_get_num(o, "duration", 0),
+			    qs);
+			free(qs);
+		}
+	}
 }
 
 /* Return attributes for a colour pair, or the fallback without colour. */
@@ -640,10 +912,17 @@ draw_bars(struct tui *t)
 		snprintf(buf, sizeof buf, " [%s] -- scrolled up: %zu new "
 		    "message%s below (End or PgDn) --", t->client.room,
 		    t->unread, t->unread == 1 ? "" : "s");
+	else if (t->video.active)
+		snprintf(buf, sizeof buf, " [%s] %s %s %s %02u:%02u/%02d:%02d "
+		    "%.0ffps dropped %llu", t->client.room,
+		    t->video.paused ? "||" : ">", t->video.name,
+		    t->video.quality, t->video.pts_ms / 60000,
+		    t->video.pts_ms / 1000 % 60, (int)t->video.duration / 60,
+		    (int)t->video.duration % 60, t->video.rate,
+		    (unsigned long long)t->video.dropped);
 	else
-		snprintf(buf, sizeof buf, " [%s] [%zu users] %s",
-		    t->client.room, t->client.npeers,
-		    t->lay.roster.w == 0 ? "" : "");
+		snprintf(buf, sizeof buf, " [%s] [%zu users]",
+		    t->client.room, t->client.npeers);
 	put_text(t->lay.status.y, 0, t->cols, buf, strlen(buf));
 
 	attrset(A_NORMAL);
@@ -672,7 +951,7 @@ static void
 draw(struct tui *t)
 {
 	getmaxyx(stdscr, t->rows, t->cols);
-	layout_compute(&t->lay, t->cols, t->rows, 1, 0);
+	layout_compute(&t->lay, t->cols, t->rows, 1, t->video.active);
 	erase();
 	if (!t->lay.ok) {
 		attrset(A_BOLD);
@@ -681,6 +960,7 @@ draw(struct tui *t)
 		attrset(A_NORMAL);
 	} else {
 		draw_chat(t);
+		draw_video(t);
 		draw_roster(t);
 		draw_bars(t);
 	}
@@ -790,7 +1070,21 @@ key(struct tui *t, enum key_action a, wint_t ch)
 	case KEY_A_QUIT:
 		t->quit = 1;
 		break;
+	case KEY_A_VIDEO_PAUSE:
+		tui_command(t, t->video.paused ? "/resume" : "/pause");
+		break;
+	case KEY_A_VIDEO_BACK:
+		tui_command(t, "/seek -10");
+		break;
+	case KEY_A_VIDEO_FORWARD:
+		tui_command(t, "/seek +10");
+		break;
+	case KEY_A_VIDEO_STOP:
+		tui_command(t, "/stop");
+		break;
 	case KEY_A_RESIZE:
+		video_resized(t);
+		break;
 	case KEY_A_ESCAPE:
 	case KEY_A_NONE:
 		break;
@@ -828,6 +1122,8 @@ resize(struct tui *t)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
 	    ws.ws_col > 0)
 		resizeterm(ws.ws_row, ws.ws_col);
+	getmaxyx(stdscr, t->rows, t->cols);
+	video_resized(t);
 	t->dirty = 1;
 }
 
@@ -888,12 +1184,15 @@ tui_run(struct tui_target *target)
 
 	memset(&t, 0, sizeof t);
 	t.target = target;
+	t.want_window = target->want_window;
 	t.client.fd = -1;
 	t.client.identity = target->identity;
 	snprintf(t.client.name, sizeof t.client.name, "%s", target->name);
 	snprintf(t.client.room, sizeof t.client.room, "%s", DEFAULT_ROOM);
 	chatlog_init(&t.log, CHATLOG_MAX);
 	input_init(&t.in);
+	if (render_init(&t.video.render) != 0)
+		fatalx("libcaca: cannot make a canvas");
 	setup_locale();
 	if (tcgetattr(STDIN_FILENO, &saved_termios) == 0)
 		termios_saved = 1;
@@ -919,7 +1218,7 @@ tui_run(struct tui_target *target)
 			draw(&t);
 		timeout = -1;
 		if (!t.connected && t.reconnect_at > 0) {
-			int64_t left = t.reconnect_at - now_ms();
+			int64_t left = t.reconnect_at - tui_now_ms();
 
 			timeout = left > 0 ? (int)left : 0;
 		}
@@ -939,7 +1238,12 @@ tui_run(struct tui_target *target)
 				for (ssize_t i = 0; i < n; i++) {
 					if (sigs[i] == SIGWINCH)
 						resize(&t);
-					else
+					else if (sigs[i] == SIGCHLD) {
+						if (t.video.viewer != NULL &&
+						    !viewer_alive(
+						    t.video.viewer))
+							window_gone(&t);
+					} else
 						t.quit = 1;
 				}
 		}
@@ -951,7 +1255,7 @@ tui_run(struct tui_target *target)
 		if (t.connected && client_flush(&t.client) != 0)
 			client_read(&t.client);	/* reports the close */
 		if (!t.connected && t.reconnect_at > 0 &&
-		    now_ms() >= t.reconnect_at)
+		    tui_now_ms() >= t.reconnect_at)
 			connect_server(&t);
 	}
 	if (t.connected && t.client.state == CLIENT_ACTIVE) {
@@ -964,8 +1268,11 @@ tui_run(struct tui_target *target)
 		}
 	}
 	endwin();
+	if (t.video.viewer != NULL)
+		viewer_close(&t.video.viewer);
 	client_free(&t.client);
 	chatlog_free(&t.log);
 	input_free(&t.in);
+	render_free(&t.video.render);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "client.h"
 #include "input.h"
 #include "layout.h"
+#include "render.h"
 
 /* How to (re)connect: kept for reconnecting with backoff. */
 struct tui_target {
@@ -17,6 +18,29 @@ struct tui_target {
 	struct crypto_key	*identity;
 	struct knownkeys	*known;
 	char			 server[300];
+	int			 want_window;	/* --window */
+};
+
+/* The video being shown (the stream announced by the server). */
+struct tui_video {
+	int			 active;
+	uint32_t		 id;
+	char			 name[VIDEO_NAME_MAX_LEN + 1];
+	char			 quality[8];
+	double			 fps;
+	double			 duration;
+	int			 req_w, req_h;	/* pixel size we asked for */
+	int			 paused;
+	struct render		 render;
+	int			 have_picture;
+	int			 cols, rows;	/* cells of the picture */
+	uint32_t		 pts_ms;
+	uint32_t		 next_seq;
+	uint64_t		 frames, dropped;
+	int64_t			 rate_start;	/* for frames per second */
+	int			 rate_frames;
+	double			 rate;
+	struct viewer		*viewer;	/* the popup window, or NULL */
 };
 
 struct tui {
@@ -32,11 +56,19 @@ struct tui {
 	int			 scroll;	/* rows up from the bottom */
 	size_t			 unread;	/* lines added while scrolled */
 	int			 colors;	/* terminal has colours */
+	int			 video_colours;	/* 16 or 8 */
+	int			 want_window;	/* video goes to the popup */
 	int			 quit;
 	int			 dirty;
+	struct tui_video	 video;
 };
 
+struct viewer;
+
 int	tui_run(struct tui_target *);
+void	tui_video_size(struct tui *, int *, int *);
+void	tui_window(struct tui *, int);
+int64_t	tui_now_ms(void);
 void	tui_system(struct tui *, enum line_kind, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	tui_command(struct tui *, const char *);

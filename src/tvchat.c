@@ -25,11 +25,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tvchat [-bhV] [-p port] [-n name] [-i identity] [host]\n"
+"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [host]\n"
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
 "  -b, --batch           JSON lines on stdin and stdout instead of the screen\n"
+"  -w, --window          show videos in a window rather than as ASCII art\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n", DEFAULT_PORT);
 }
@@ -85,6 +86,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "batch", no_argument, NULL, 'b' },
+		{ "window", no_argument, NULL, 'w' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -97,9 +99,9 @@ main(int argc, char **argv)
 	char			*idpath = NULL, *kpath, server[300], err[256];
 	char			*end;
 	long			 port = DEFAULT_PORT;
-	int			 ch, batch = 0, fd, status;
+	int			 ch, batch = 0, fd, status, want_window = 0;
 
-	while ((ch = getopt_long(argc, argv, "p:n:i:bVh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "p:n:i:bwVh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -121,6 +123,9 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			batch = 1;
+			break;
+		case 'w':
+			want_window = 1;
 			break;
 		case 'V':
 			printf("tvchat %s (protocol %d)\n", PACKAGE_VERSION,
@@ -183,6 +188,7 @@ main(int argc, char **argv)
 		target.name = name;
 		target.identity = identity;
 		target.known = known;
+		target.want_window = want_window;
 		snprintf(target.server, sizeof target.server, "%s", server);
 		status = tui_run(&target);
 	}

@@ -115,10 +115,13 @@ chatlog_wrap(const char *text, int first_width, int width, size_t *starts,
 		    &used);
 
 		w = input_width(cp);
-		if (col + w > limit && col > 0) {
+		/* A combining mark (w == 0) stays with its character. */
+		if (col + w > limit && col > 0 && w > 0) {
 			size_t next;
 
-			if (space != (size_t)-1 && space > row_start)
+			if (cp == ' ')
+				next = i;		/* the row is full */
+			else if (space != (size_t)-1 && space > row_start)
 				next = space + 1;	/* after the space */
 			else
 				next = i;		/* hard break */

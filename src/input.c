@@ -157,7 +157,8 @@ insert_many(struct input *in, const uint32_t *cps, size_t n)
 int
 input_insert(struct input *in, uint32_t cp)
 {
-	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return insert_many(in, &cp, 1);
 }
@@ -477,11 +478,21 @@ input_view(struct input *in, int width, size_t *end, int *cursor_col)
 		    is_joining(in->text[in->scroll]))
 			in->scroll++;
 	}
-	/* Keep a little context on the left when scrolling back. */
-	while (in->scroll > 0 && in->cursor - in->scroll < 4 &&
-	    col + input_width(in->text[in->scroll - 1]) < width / 2) {
-		in->scroll--;
-		col += input_width(in->text[in->scroll]);
+	/* Keep a little context on the left when scrolling back, a whole
+	 * grapheme at a time so a mark never shows without its letter. */
+	while (in->scroll > 0 && in->cursor - in->scroll < 4) {
+		size_t	g = in->scroll;
+		int	gw = 0;
+
+		while (g > 0) {
+			gw += input_width(in->text[--g]);
+			if (!is_joining(in->text[g]))
+				break;
+		}
+		if (col + gw >= width / 2)
+			break;
+		in->scroll = g;
+		col += gw;
 	}
 	*cursor_col = col;
 	col = 0;

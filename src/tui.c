@@ -506,6 +506,7 @@ video_resized(struct tui *t)
 static void
 window_gone(struct tui *t)
 {
+	t->want_window = 0;
 	viewer_close(&t->video.viewer);
 	tui_system(t, LINE_SYSTEM, "The window was closed: back to ASCII.");
 	video_resized(t);
@@ -601,7 +602,12 @@ video_event(struct tui *t, const char *e, json_object *ev)
 	struct tui_video	*v = &t->video;
 	json_object		*list;
 
-	if (strcmp(e, "stream") == 0) {
+	if (strcmp(e, "stream") == 0 && v->active &&
+	    (uint32_t)msg_get_int(ev, "id", 0) == v->id) {
+		/* The same stream, announced again after a resize. */
+		v->req_w = (int)msg_get_int(ev, "w", 0);
+		v->req_h = (int)msg_get_int(ev, "h", 0);
+	} else if (strcmp(e, "stream") == 0) {
 		v->active = 1;
 		v->paused = 0;
 		v->id = (uint32_t)msg_get_int(ev, "id", 0);

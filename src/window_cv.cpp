@@ -21,8 +21,9 @@ window_open(const char *title)
 {
 	try {
 		window_name = title;
+		// No Qt toolbar or status bar: just the picture.
 		cv::namedWindow(window_name, cv::WINDOW_NORMAL |
-		    cv::WINDOW_KEEPRATIO);
+		    cv::WINDOW_KEEPRATIO | cv::WINDOW_GUI_NORMAL);
 		cv::resizeWindow(window_name, 854, 480);
 		window_opened = 1;
 		return 0;

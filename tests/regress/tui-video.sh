@@ -1,0 +1,136 @@
+#!/bin/bash
+# Video in the full-screen client: colour ASCII art in the video pane,
+# pause and resume, chat while playing, and the popup window under Xvfb
+# (a screenshot of it) falling back to ASCII when the window is closed.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+TMUX_SOCKET="tvchat-vtest-$$"
+tm() {
+	tmux -L "$TMUX_SOCKET" "$@"
+}
+XVFB_PID=""
+video_cleanup() {
+	tm kill-server 2>/dev/null
+	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
+	cleanup
+}
+trap video_cleanup EXIT
+
+screen() {
+	tm capture-pane -t "$1" -p
+}
+wait_screen() {
+	local i
+	for i in $(seq $((${3:-10} * 10))); do
+		if screen "$1" | grep -qE -- "$2"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "# screen of $1 never showed /$2/:" >&2
+	screen "$1" | sed 's/^/#   /' >&2
+	return 1
+}
+type_line() {
+	tm send-keys -t "$1" -l "$2"
+	tm send-keys -t "$1" Enter
+}
+# tui_start NAME [DISPLAY]: a 100x36 TUI client.
+tui_start() {
+	mkdir -p "$WORK/keys/$1"
+	tm new-session -d -s "$1" -x 100 -y 36 \
+	    "env -u DISPLAY -u WAYLAND_DISPLAY ${2:+DISPLAY=$2} \
+	    XDG_CONFIG_HOME='$WORK/keys/$1/config' \
+	    XDG_DATA_HOME='$WORK/keys/$1/data' TERM=tmux-256color \
+	    LANG=C.UTF-8 '$TVCHAT' -p $PORT -n $1 127.0.0.1 \
+	    2>'$WORK/$1.err'; echo \"EXITED \$?\"; sleep 60"
+}
+# art_rows NAME: rows of the screen that look like ASCII art (many
+# non-space characters in the left 70 columns, no timestamp).
+art_rows() {
+	screen "$1" | sed -n '2,22p' | cut -c1-70 |
+	    grep -vE '^[0-9]{2}:[0-9]{2} ' | tr -d ' ' | awk 'length > 30' |
+	    wc -l
+}
+
+mkdir -p "$WORK/videos"
+for q in 240p:426x240 720p:1280x720; do
+	ffmpeg -nostdin -loglevel error -f lavfi \
+	    -i "testsrc2=size=${q#*:}:rate=30" -t 20 -c:v libx264 \
+	    -preset ultrafast -pix_fmt yuv420p "$WORK/videos/clip_${q%%:*}.mp4" ||
+	    exit 1
+done
+start_server -v "$WORK/videos" || exit 1
+tui_start alice
+wait_screen alice 'Connected to' 30 || exit 1
+start_client bob
+wait_for "$WORK/bob.out" '"event":"welcome"' 30
+
+type_line alice "/videos"
+check "/videos lists the clip" wait_screen alice 'clip +20 s +240p, 720p'
+type_line alice "/play clip 240p"
+check "the status bar shows the stream" \
+    wait_screen alice '> clip 240p 00:0[1-9]/00:20 [0-9]+fps'
+sleep 1
+check "the video pane shows ASCII art" test "$(art_rows alice)" -ge 8
+check "... in colour" \
+    test "$(tm capture-pane -t alice -p -e | grep -c $'\e\\[[0-9;]*4[0-7]m')" -gt 5
+tm capture-pane -t alice -p -e >"$WORK/alice-video.ansi"
+
+tm send-keys -t alice F5
+check "F5 pauses" wait_screen alice '\|\| clip 240p'
+pos1=$(screen alice | grep -oE '\|\| clip 240p [0-9:]+' | tail -1)
+sleep 1.5
+pos2=$(screen alice | grep -oE '\|\| clip 240p [0-9:]+' | tail -1)
+check "... and the position stays ($pos1)" test "$pos1" = "$pos2"
+tm send-keys -t alice F5
+check "F5 resumes" wait_screen alice '> clip 240p'
+type_line alice "/seek 12"
+check "/seek jumps" wait_screen alice '> clip 240p 00:1[2-4]/'
+type_line alice "chatting while watching"
+check "chat flows while the video plays" \
+    wait_for "$WORK/bob.out" '"text":"chatting while watching"'
+type_line alice "/window"
+check "no display: /window says so and stays ASCII" \
+    wait_screen alice 'Cannot open a window: no display'
+type_line alice "/stop"
+check "/stop ends the stream" wait_screen alice 'clip stopped'
+
+# The popup window under Xvfb.
+for n in $(seq 120 160); do
+	[ -e "/tmp/.X$n-lock" ] || break
+done
+Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for i in $(seq 50); do
+	DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && break
+	sleep 0.1
+done
+tui_start carol ":$n"
+wait_screen carol 'Connected to' 30
+type_line carol "/play clip 720p"
+wait_screen carol '> clip 720p'
+type_line carol "/window"
+check "/window opens the popup" wait_screen carol 'Showing clip in a window'
+sleep 2
+DISPLAY=":$n" import -window root "$WORK/popup.png"
+check "a screenshot of the window shows the picture" "$PYTHON3" -c '
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+lit = sum(1 for p in im.getdata() if sum(p) > 150)
+colours = {(r // 64, g // 64, b // 64) for r, g, b in im.getdata()}
+print("# %d lit pixels, %d colour cells" % (lit, len(colours)))
+sys.exit(0 if lit > 100000 and len(colours) >= 6 else 1)
+' "$WORK/popup.png"
+check "the pane says the picture is in a window" \
+    wait_screen carol 'showing in a window'
+DISPLAY=":$n" xdotool search --name 'tvchat: clip' windowkill 2>/dev/null ||
+    pkill -f 'tvchat-viewer tvchat: clip'
+check "closing the window returns to ASCII" \
+    wait_screen carol 'The window was closed: back to ASCII'
+sleep 1
+check "... and the ASCII art is back" test "$(art_rows carol)" -ge 8
+type_line carol "/quit"
+check "/quit leaves cleanly" wait_screen carol '^EXITED 0'
+finish

@@ -39,6 +39,17 @@ wait_screen() {
 	screen "$1" | sed 's/^/#   /' >&2
 	return 1
 }
+# wait_count NAME REGEX N [SECONDS]: wait until N lines match.
+wait_count() {
+	local i
+	for i in $(seq $((${4:-10} * 10))); do
+		if [ "$(screen "$1" | grep -cE -- "$2")" -ge "$3" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
 # type_line NAME TEXT: type a line and press Enter.
 type_line() {
 	tm send-keys -t "$1" -l "$2"
@@ -136,6 +147,24 @@ type_line alice "/trust bob"
 type_line bob "better?"
 check "after /trust they are verified again" \
     wait_screen alice '[0-9] <bob> better\?'
+
+# Losing the server: a notice, then reconnection with the scrollback kept.
+before_a=$(screen alice | grep -c 'Connected to .* as alice (')
+before_b=$(screen bob | grep -c 'Connected to .* as bob (')
+kill -9 "$SERVER_PID"
+check "losing the server shows a notice" \
+    wait_screen alice 'Disconnected: '
+"$TVCHATD" -f -d -p "$PORT" -v "$top_srcdir/videos" >>"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+PIDS="$PIDS $SERVER_PID"
+check "... it reconnects by itself" \
+    wait_count alice 'Connected to .* as alice \(' $((before_a + 1)) 40
+tm send-keys -t alice PPage
+check "... and keeps the scrollback" wait_screen alice 'while you were reading'
+tm send-keys -t alice NPage NPage
+wait_count bob 'Connected to .* as bob \(' $((before_b + 1)) 40
+type_line bob "back again"
+check "chat works after reconnecting" wait_screen alice '<bob> back again'
 
 # A monochrome terminal still works and reads well.
 tui_start carol 80 24 vt100

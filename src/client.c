@@ -198,6 +198,7 @@ client_flush(struct client *c)
 			return -1;
 		}
 		buf_consume(&c->out, (size_t)n);
+		c->bytes_written += (uint64_t)n;
 	}
 	return 0;
 }

@@ -44,6 +44,7 @@ struct client {
 	size_t			 npeers;
 	char			 room[ROOM_MAX_LEN + 1];	/* current */
 	uint64_t		 next_id;
+	uint64_t		 bytes_written;	/* to the server */
 	client_emit_fn		 emit;
 	client_frame_fn		 on_frame;	/* may be NULL */
 	void			*emit_arg;

@@ -305,6 +305,29 @@ cmd_ascii(struct tui *t, char *args)
 	tui_window(t, 0);
 }
 
+/* /render ascii [dither] [charset] | blocks */
+static void
+cmd_render(struct tui *t, char *args)
+{
+	char	*mode = next_word(&args), *a = next_word(&args);
+	char	*b = next_word(&args), *dither = NULL, *charset = NULL;
+
+	if (mode == NULL) {
+		tui_system(t, LINE_SYSTEM, "Video renderer: %s (/render ascii "
+		    "[none|ordered|fstein] [ascii|shades|blocks], /render "
+		    "blocks)", render_describe(&t->video.render));
+		return;
+	}
+	for (char *w = a; w != NULL; w = w == a ? b : NULL) {
+		if (strcmp(w, "none") == 0 || strcmp(w, "ordered") == 0 ||
+		    strcmp(w, "fstein") == 0)
+			dither = w;
+		else
+			charset = w;
+	}
+	tui_render(t, mode, dither, charset);
+}
+
 /* /quit */
 static void
 cmd_quit(struct tui *t, char *args)
@@ -329,6 +352,8 @@ static const struct command commands[] = {
 	    cmd_seek },
 	{ "stop", "", "stop the video (F8)", cmd_stop },
 	{ "quality", "q|auto", "change the video quality", cmd_quality },
+	{ "render", "ascii|blocks", "how video is drawn here (ascii: "
+	    "[none|ordered|fstein] [ascii|shades|blocks])", cmd_render },
 	{ "window", "", "show the video in a window", cmd_window },
 	{ "ascii", "", "show the video as ASCII art here", cmd_ascii },
 	{ "help", "", "this list", cmd_help },

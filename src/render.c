@@ -1,12 +1,18 @@
 /*
- * Colour ASCII art for the video pane: decode the JPEG (reduced while
- * decoding when it is much larger than needed), dither it with libcaca
- * into a canvas of the pane's size (no libcaca display: the TUI copies
- * the cells into curses). Ordered dithering keeps still parts of a moving
- * picture stable from frame to frame, where Floyd-Steinberg flickers.
+ * Pictures for the video pane, in two renderers. "ascii": decode the JPEG
+ * (reduced while decoding when it is much larger than needed) and dither
+ * it with libcaca into a canvas of the pane's size (no libcaca display:
+ * the TUI copies the cells into curses); ordered dithering keeps still
+ * parts of a moving picture stable from frame to frame, where
+ * Floyd-Steinberg flickers. "blocks": scale to two pixels per cell and
+ * draw each cell as an upper half block, the top pixel in the foreground
+ * colour and the bottom one in the background, quantised here to the
+ * xterm 256-colour palette or the 16 ANSI colours when the terminal has
+ * no direct colour.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +27,68 @@ int
 render_init(struct render *r)
 {
 	memset(r, 0, sizeof *r);
+	r->mode = RENDER_ASCII;
+	r->dither_mode = DITHER_ORDERED;
+	r->charset = "ascii";
 	r->canvas = caca_create_canvas(1, 1);
 	return r->canvas == NULL ? -1 : 0;
+}
+
+/*
+ * Change a setting: "render" ascii|blocks, "dither" none|ordered|fstein,
+ * "charset" ascii|shades|blocks. Returns 0, or -1 for an unknown one.
+ */
+int
+render_set(struct render *r, const char *what, const char *value)
+{
+	static const char *const charsets[] = { "ascii", "shades", "blocks" };
+
+	if (strcmp(what, "render") == 0) {
+		if (strcmp(value, "ascii") == 0)
+			r->mode = RENDER_ASCII;
+		else if (strcmp(value, "blocks") == 0)
+			r->mode = RENDER_BLOCKS;
+		else
+			return -1;
+		return 0;
+	}
+	if (strcmp(what, "dither") == 0) {
+		if (strcmp(value, "none") == 0)
+			r->dither_mode = DITHER_NONE;
+		else if (strcmp(value, "ordered") == 0)
+			r->dither_mode = DITHER_ORDERED;
+		else if (strcmp(value, "fstein") == 0)
+			r->dither_mode = DITHER_FSTEIN;
+		else
+			return -1;
+		r->settings_changed = 1;
+		return 0;
+	}
+	if (strcmp(what, "charset") == 0) {
+		for (size_t i = 0; i < sizeof charsets / sizeof charsets[0];
+		    i++) {
+			if (strcmp(value, charsets[i]) == 0) {
+				r->charset = charsets[i];
+				r->settings_changed = 1;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Return a short description like "ascii/ordered" or "blocks". */
+const char *
+render_describe(const struct render *r)
+{
+	static const char *const dithers[] = { "none", "ordered", "fstein" };
+	static char	buf[64];
+
+	if (r->mode == RENDER_BLOCKS)
+		return "blocks";
+	snprintf(buf, sizeof buf, "ascii/%s/%s", dithers[r->dither_mode],
+	    r->charset);
+	return buf;
 }
 
 /* Free the renderer. */
@@ -34,6 +100,8 @@ render_free(struct render *r)
 	if (r->canvas != NULL)
 		caca_free_canvas(r->canvas);
 	free(r->pixels);
+	free(r->top);
+	free(r->bottom);
 	memset(r, 0, sizeof *r);
 }
 
@@ -65,12 +133,19 @@ render_fit(int pane_cols, int pane_rows, int aw, int ah, int *cols, int *rows)
 
 /*
  * The picture size in pixels worth asking the server for, to fill cols x
- * rows cells: two pixels across and four down per cell are enough for
- * libcaca's character choice, and much cheaper than full frames.
+ * rows cells: for ASCII two pixels across and four down per cell are
+ * enough for libcaca's character choice, and much cheaper than full
+ * frames; for blocks, one pixel across and two down.
  */
 void
-render_pixels_for(int cols, int rows, int *w, int *h)
+render_pixels_for(int cols, int rows, int blocks, int *w, int *h)
 {
+	if (blocks) {
+		/* Exactly two pixels per cell: no scaling on our side. */
+		*w = cols;
+		*h = rows * 2;
+		return;
+	}
 	*w = cols * 2;
 	*h = rows * 4;
 	if (*w < 16)
@@ -85,7 +160,11 @@ render_pixels_for(int cols, int rows, int *w, int *h)
 static int
 need_dither(struct render *r, int w, int h)
 {
-	if (r->dither != NULL && r->dither_w == w && r->dither_h == h)
+	static const char *const algorithms[] = { "none", "ordered4",
+	    "fstein" };
+
+	if (r->dither != NULL && r->dither_w == w && r->dither_h == h &&
+	    !r->settings_changed)
 		return 0;
 	if (r->dither != NULL)
 		caca_free_dither(r->dither);
@@ -93,17 +172,126 @@ need_dither(struct render *r, int w, int h)
 	    0x0000ff00, 0x000000ff, 0);
 	if (r->dither == NULL)
 		return -1;
-	caca_set_dither_algorithm(r->dither, "ordered4");
-	caca_set_dither_charset(r->dither, "ascii");
+	caca_set_dither_algorithm(r->dither, algorithms[r->dither_mode]);
+	caca_set_dither_charset(r->dither, r->charset);
 	caca_set_dither_color(r->dither, "full16");
+	/* Antialiasing is most of libcaca's cost; the server pre-scales. */
+	caca_set_dither_antialias(r->dither, "none");
 	r->dither_w = w;
 	r->dither_h = h;
+	r->settings_changed = 0;
 	return 0;
 }
 
+/* Squared perceptual ("redmean") distance between two colours. */
+static uint32_t
+distance(uint32_t a, uint32_t b)
+{
+	int	r1 = (int)(a >> 16), g1 = (int)(a >> 8 & 0xff), b1 = (int)(a & 0xff);
+	int	r2 = (int)(b >> 16), g2 = (int)(b >> 8 & 0xff), b2 = (int)(b & 0xff);
+	int	rm = (r1 + r2) / 2, dr = r1 - r2, dg = g1 - g2, db = b1 - b2;
+
+	return (uint32_t)(((512 + rm) * dr * dr >> 8) + 4 * dg * dg +
+	    ((767 - rm) * db * db >> 8));
+}
+
+/* The xterm colour cube's six levels. */
+static const uint8_t cube[6] = { 0, 95, 135, 175, 215, 255 };
+
+/* Return the index of the nearest cube level to v. */
+static int
+cube_level(int v)
+{
+	int	best = 0;
+
+	for (int i = 1; i < 6; i++)
+		if (abs(cube[i] - v) < abs(cube[best] - v))
+			best = i;
+	return best;
+}
+
 /*
- * Decode a JPEG and dither it into cols x rows cells. Returns 0, or -1
- * with err (VIDEO_ERR_LEN bytes) filled; the last picture stays then.
+ * Return the xterm-256 colour nearest to rgb (0xRRGGBB): the nearest
+ * point of the 6x6x6 cube or of the 24-step grey ramp, whichever is
+ * closer by the perceptual distance.
+ */
+uint8_t
+render_xterm256(uint32_t rgb)
+{
+	int		 r = (int)(rgb >> 16), g = (int)(rgb >> 8 & 0xff);
+	int		 b = (int)(rgb & 0xff), ri, gi, bi, grey, gi2;
+	uint32_t	 c, gc;
+
+	ri = cube_level(r);
+	gi = cube_level(g);
+	bi = cube_level(b);
+	c = (uint32_t)cube[ri] << 16 | (uint32_t)cube[gi] << 8 | cube[bi];
+	grey = (r + g + b) / 3;
+	gi2 = grey < 8 ? 0 : grey > 238 ? 23 : (grey - 8 + 5) / 10;
+	grey = 8 + 10 * gi2;
+	gc = (uint32_t)grey << 16 | (uint32_t)grey << 8 | (uint32_t)grey;
+	if (distance(rgb, gc) < distance(rgb, c))
+		return (uint8_t)(232 + gi2);
+	return (uint8_t)(16 + 36 * ri + 6 * gi + bi);
+}
+
+/* Return the nearest of the 16 ANSI colours (xterm's defaults). */
+uint8_t
+render_ansi16(uint32_t rgb)
+{
+	static const uint32_t ansi[16] = {
+		0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd,
+		0x00cdcd, 0xe5e5e5, 0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00,
+		0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff
+	};
+	uint8_t		best = 0;
+
+	for (uint8_t i = 1; i < 16; i++)
+		if (distance(rgb, ansi[i]) < distance(rgb, ansi[best]))
+			best = i;
+	return best;
+}
+
+/* The top and bottom colours (0xRRGGBB) of a blocks cell. */
+void
+render_cell_rgb(const struct render *r, int x, int y, uint32_t *top,
+    uint32_t *bottom)
+{
+	*top = r->top[(size_t)y * r->cols + x];
+	*bottom = r->bottom[(size_t)y * r->cols + x];
+}
+
+/* Fill the blocks cells from an image of exactly cols x 2*rows pixels. */
+static void
+build_blocks(struct render *r, const struct video_image *img, int cols,
+    int rows)
+{
+	size_t	n = (size_t)cols * rows;
+
+	if (n > r->ncells) {
+		r->top = xreallocarray(r->top, n, sizeof *r->top);
+		r->bottom = xreallocarray(r->bottom, n, sizeof *r->bottom);
+		r->ncells = n;
+	}
+	for (int y = 0; y < rows; y++) {
+		const uint8_t *t = img->bgr + (size_t)(2 * y) * cols * 3;
+		const uint8_t *b = t + (size_t)cols * 3;
+
+		for (int x = 0; x < cols; x++) {
+			r->top[(size_t)y * cols + x] = (uint32_t)t[3 * x + 2]
+			    << 16 | (uint32_t)t[3 * x + 1] << 8 | t[3 * x];
+			r->bottom[(size_t)y * cols + x] = (uint32_t)b[3 * x + 2]
+			    << 16 | (uint32_t)b[3 * x + 1] << 8 | b[3 * x];
+		}
+	}
+	r->cols = cols;
+	r->rows = rows;
+}
+
+/*
+ * Decode a JPEG and draw it into cols x rows cells with the current
+ * renderer. Returns 0, or -1 with err (VIDEO_ERR_LEN bytes) filled; the
+ * last picture stays then.
  */
 int
 render_jpeg(struct render *r, const uint8_t *jpeg, size_t len, int cols,
@@ -126,6 +314,24 @@ render_jpeg(struct render *r, const uint8_t *jpeg, size_t len, int cols,
 		video_image_free(&img);
 		if (video_decode_jpeg(jpeg, len, reduce, &img, err) != 0)
 			return -1;
+	}
+	if (r->mode == RENDER_BLOCKS) {
+		struct video_image scaled;
+
+		if (img.width == cols && img.height == 2 * rows) {
+			build_blocks(r, &img, cols, rows);
+			video_image_free(&img);
+			return 0;
+		}
+		if (video_image_scale(&img, cols, 2 * rows, &scaled, err) !=
+		    0) {
+			video_image_free(&img);
+			return -1;
+		}
+		video_image_free(&img);
+		build_blocks(r, &scaled, cols, rows);
+		video_image_free(&scaled);
+		return 0;
 	}
 	n = (size_t)img.width * img.height;
 	if (n > r->npixels) {

@@ -28,6 +28,8 @@
 #include <curses.h>
 #include <term.h>
 
+#define TERMINAL_BACKLOG_MAX	(64 * 1024)	/* bytes queued to the tty */
+
 #include "keys.h"
 #include "popup.h"
 #include "log.h"
@@ -433,6 +435,42 @@ video_attr(struct tui *t, int fg, int bg)
 	    (fg & 8 ? A_BOLD : 0);
 }
 
+/* Return the curses colour number for 0xRRGGBB on this terminal. */
+static int
+terminal_colour(uint32_t rgb)
+{
+	if (COLORS >= 0x1000000)
+		return (int)rgb;	/* direct colour (e.g. xterm-direct) */
+	if (COLORS >= 256)
+		return render_xterm256(rgb);
+	if (COLORS >= 16)
+		return render_ansi16(rgb);
+	return render_ansi16(rgb) & 7;
+}
+
+/* Draw the blocks picture: upper half blocks, two colours per cell. */
+static void
+draw_blocks(struct tui *t, int x0, int y0)
+{
+	struct tui_video	*v = &t->video;
+	struct rect		*r = &t->lay.video;
+	uint32_t		 top, bottom;
+	cchar_t			 cc;
+	int			 pair;
+
+	for (int y = 0; y < v->render.rows && y < r->h; y++) {
+		for (int x = 0; x < v->render.cols && x < r->w; x++) {
+			render_cell_rgb(&v->render, x, y, &top, &bottom);
+			pair = alloc_pair(terminal_colour(top),
+			    terminal_colour(bottom));
+			if (pair < 0)
+				pair = 0;
+			setcchar(&cc, L"\u2580", A_NORMAL, 0, &pair);
+			mvadd_wch(y0 + y, x0 + x, &cc);
+		}
+	}
+}
+
 /* Draw the last picture centred in the video pane. */
 static void
 draw_video(struct tui *t)
@@ -454,6 +492,10 @@ draw_video(struct tui *t)
 	}
 	x0 = r->x + (r->w - v->render.cols) / 2;
 	y0 = r->y + (r->h - v->render.rows) / 2;
+	if (v->render.mode == RENDER_BLOCKS) {
+		draw_blocks(t, x0, y0);
+		return;
+	}
 	for (int y = 0; y < v->render.rows && y < r->h; y++) {
 		move(y0 + y, x0);
 		for (int x = 0; x < v->render.cols && x < r->w; x++) {
@@ -483,7 +525,8 @@ tui_video_size(struct tui *t, int *w, int *h)
 	int	cols, rows;
 
 	video_cells(t, &cols, &rows);
-	render_pixels_for(cols, rows, w, h);
+	render_pixels_for(cols, rows, t->video.render.mode == RENDER_BLOCKS,
+	    w, h);
 }
 
 /* After a resize: ask the server for a picture of the new size. */
@@ -560,6 +603,54 @@ tui_window(struct tui *t, int on)
 	t->dirty = 1;
 }
 
+/* Return the bytes written to the terminal but not yet sent on. */
+static int
+terminal_backlog(void)
+{
+	int	queued = 0;
+
+	if (ioctl(STDOUT_FILENO, TIOCOUTQ, &queued) != 0)
+		return 0;
+	return queued;
+}
+
+/* Return the bytes this process has written so far (all descriptors). */
+static uint64_t
+bytes_written_total(void)
+{
+	char			 line[128];
+	unsigned long long	 v = 0;
+	FILE			*f = fopen("/proc/self/io", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "wchar: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Once a second: how fast we write to the terminal (KB/s). */
+static void
+measure_output(struct tui *t)
+{
+	int64_t		now = tui_now_ms();
+	uint64_t	total, sock;
+
+	if (now - t->out_at < 1000)
+		return;
+	total = bytes_written_total();
+	sock = t->client.bytes_written;
+	if (t->out_at != 0 && total >= t->out_total)
+		t->out_rate = (double)((total - t->out_total) -
+		    (sock >= t->out_sock ? sock - t->out_sock : 0)) /
+		    (double)(now - t->out_at);
+	t->out_total = total;
+	t->out_sock = sock;
+	t->out_at = now;
+}
+
 /* A video frame: count it and draw it (here or in the window). */
 static void
 on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
@@ -588,6 +679,11 @@ on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 		if (viewer_send(v->viewer, jpeg, len) == 0)
 			return;
 		window_gone(t);
+	}
+	/* The terminal is behind (a slow link): skip rather than lag. */
+	if (terminal_backlog() > TERMINAL_BACKLOG_MAX) {
+		v->skipped++;
+		return;
 	}
 	video_cells(t, &v->cols, &v->rows);
 	if (render_jpeg(&v->render, jpeg, len, v->cols, v->rows, err) == 0)
@@ -920,12 +1016,14 @@ draw_bars(struct tui *t)
 		    t->unread, t->unread == 1 ? "" : "s");
 	else if (t->video.active)
 		snprintf(buf, sizeof buf, " [%s] %s %s %s %02u:%02u/%02d:%02d "
-		    "%.0ffps dropped %llu", t->client.room,
+		    "%.0ffps dropped %llu  %s %.0fKB/s", t->client.room,
 		    t->video.paused ? "||" : ">", t->video.name,
 		    t->video.quality, t->video.pts_ms / 60000,
 		    t->video.pts_ms / 1000 % 60, (int)t->video.duration / 60,
 		    (int)t->video.duration % 60, t->video.rate,
-		    (unsigned long long)t->video.dropped);
+		    (unsigned long long)(t->video.dropped + t->video.skipped),
+		    t->video.viewer ? "window" :
+		    render_describe(&t->video.render), t->out_rate);
 	else
 		snprintf(buf, sizeof buf, " [%s] [%zu users]",
 		    t->client.room, t->client.npeers);
@@ -972,6 +1070,33 @@ draw(struct tui *t)
 	}
 	refresh();
 	t->dirty = 0;
+	measure_output(t);
+}
+
+/* /render ascii|blocks [dither] [charset]: change the video renderer. */
+int
+tui_render(struct tui *t, const char *mode, const char *dither,
+    const char *charset)
+{
+	struct render	*r = &t->video.render;
+
+	if (mode != NULL && strcmp(mode, "blocks") == 0 && !t->colors) {
+		tui_system(t, LINE_ERROR, "blocks need a colour terminal; "
+		    "staying with ASCII");
+		return -1;
+	}
+	if ((mode != NULL && render_set(r, "render", mode) != 0) ||
+	    (dither != NULL && render_set(r, "dither", dither) != 0) ||
+	    (charset != NULL && render_set(r, "charset", charset) != 0)) {
+		tui_system(t, LINE_ERROR, "usage: /render ascii [none|ordered|"
+		    "fstein] [ascii|shades|blocks], or /render blocks");
+		return -1;
+	}
+	tui_system(t, LINE_SYSTEM, "Video renderer: %s", render_describe(r));
+	t->video.have_picture = 0;
+	video_resized(t);
+	t->dirty = 1;
+	return 0;
 }
 
 /* Scroll the chat pane by delta rows (positive: back in time). */
@@ -1199,6 +1324,9 @@ tui_run(struct tui_target *target)
 	input_init(&t.in);
 	if (render_init(&t.video.render) != 0)
 		fatalx("libcaca: cannot make a canvas");
+	if (target->render != NULL &&
+	    render_set(&t.video.render, "render", target->render) != 0)
+		fatalx("--render: ascii or blocks");
 	setup_locale();
 	if (tcgetattr(STDIN_FILENO, &saved_termios) == 0)
 		termios_saved = 1;

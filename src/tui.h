@@ -19,6 +19,7 @@ struct tui_target {
 	struct knownkeys	*known;
 	char			 server[300];
 	int			 want_window;	/* --window */
+	const char		*render;	/* --render, or NULL */
 };
 
 /* The video being shown (the stream announced by the server). */
@@ -37,6 +38,7 @@ struct tui_video {
 	uint32_t		 pts_ms;
 	uint32_t		 next_seq;
 	uint64_t		 frames, dropped;
+	uint64_t		 skipped;	/* the terminal was behind */
 	int64_t			 rate_start;	/* for frames per second */
 	int			 rate_frames;
 	double			 rate;
@@ -58,6 +60,9 @@ struct tui {
 	int			 colors;	/* terminal has colours */
 	int			 video_colours;	/* 16 or 8 */
 	int			 want_window;	/* video goes to the popup */
+	int64_t			 out_at;	/* terminal output rate */
+	uint64_t		 out_total, out_sock;
+	double			 out_rate;	/* KB/s (bytes per ms) */
 	int			 quit;
 	int			 dirty;
 	struct tui_video	 video;
@@ -68,6 +73,7 @@ struct viewer;
 int	tui_run(struct tui_target *);
 void	tui_video_size(struct tui *, int *, int *);
 void	tui_window(struct tui *, int);
+int	tui_render(struct tui *, const char *, const char *, const char *);
 int64_t	tui_now_ms(void);
 void	tui_system(struct tui *, enum line_kind, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -25,12 +25,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [host]\n"
+"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-r renderer] [host]\n"
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
 "  -b, --batch           JSON lines on stdin and stdout instead of the screen\n"
-"  -w, --window          show videos in a window rather than as ASCII art\n"
+"  -w, --window          show videos in a window rather than in the terminal\n"
+"  -r, --render R        draw videos as ascii (libcaca) or blocks (colour)\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n", DEFAULT_PORT);
 }
@@ -87,6 +88,7 @@ main(int argc, char **argv)
 		{ "identity", required_argument, NULL, 'i' },
 		{ "batch", no_argument, NULL, 'b' },
 		{ "window", no_argument, NULL, 'w' },
+		{ "render", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -96,12 +98,13 @@ main(int argc, char **argv)
 	struct crypto_key	*identity;
 	struct knownkeys	*known;
 	const char		*host = "127.0.0.1", *name = default_name();
+	const char		*render = NULL;
 	char			*idpath = NULL, *kpath, server[300], err[256];
 	char			*end;
 	long			 port = DEFAULT_PORT;
 	int			 ch, batch = 0, fd, status, want_window = 0;
 
-	while ((ch = getopt_long(argc, argv, "p:n:i:bwVh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "p:n:i:r:bwVh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -126,6 +129,15 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			want_window = 1;
+			break;
+		case 'r':
+			if (strcmp(optarg, "ascii") != 0 &&
+			    strcmp(optarg, "blocks") != 0) {
+				fprintf(stderr, "tvchat: --render: ascii or "
+				    "blocks\n");
+				return EXIT_USAGE;
+			}
+			render = optarg;
 			break;
 		case 'V':
 			printf("tvchat %s (protocol %d)\n", PACKAGE_VERSION,
@@ -189,6 +201,7 @@ main(int argc, char **argv)
 		target.identity = identity;
 		target.known = known;
 		target.want_window = want_window;
+		target.render = render;
 		snprintf(target.server, sizeof target.server, "%s", server);
 		status = tui_run(&target);
 	}

@@ -16,6 +16,9 @@
 #include "batch.h"
 #include "buf.h"
 #include "msg.h"
+#include "render.h"
+#include "video.h"
+#include "xmalloc.h"
 #include "utf8.h"
 
 #define BATCH_LINE_MAX		(1024 * 1024)
@@ -28,7 +31,10 @@ struct command {
 
 static int	batch_quit;
 
-static int64_t	last_pts_ms;	/* of the last frame, for relative seeks */
+static int64_t	 last_pts_ms;	/* of the last frame, for relative seeks */
+static uint8_t	*last_jpeg;	/* of the last frame, for snapshots */
+static size_t	 last_jpeg_len;
+static uint32_t	 last_seq;
 
 /* Print one event per video frame (the client's frame callback). */
 void
@@ -36,8 +42,12 @@ batch_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
     size_t len)
 {
 	(void)arg;
-	(void)jpeg;
 	last_pts_ms = h->pts_ms;
+	last_seq = h->seq;
+	free(last_jpeg);
+	last_jpeg = xmalloc(len);
+	memcpy(last_jpeg, jpeg, len);
+	last_jpeg_len = len;
 	printf("{\"event\":\"frame\",\"id\":%u,\"seq\":%u,\"pts\":%u,"
 	    "\"w\":%u,\"h\":%u,\"quality\":\"%s\",\"key\":%s,"
 	    "\"last\":%s,\"bytes\":%zu}\n", h->stream_id, h->seq, h->pts_ms,
@@ -321,6 +331,80 @@ cmd_resize(struct client *c, json_object *cmd)
 		client_send(c, msg_resize(w, h));
 }
 
+/* Write len bytes to a new file at path; 0 or -1. */
+static int
+write_file(const char *path, const void *p, size_t len)
+{
+	FILE	*f = fopen(path, "wb");
+	int	 r = 0;
+
+	if (f == NULL)
+		return -1;
+	if (fwrite(p, 1, len, f) != len)
+		r = -1;
+	if (fclose(f) != 0)
+		r = -1;
+	return r;
+}
+
+/*
+ * snapshot {cols, rows, render: ascii|blocks, text?: path, jpeg?: path}:
+ * draw the last frame as a terminal would show it; the event carries the
+ * characters, the files get the ANSI text and the JPEG itself.
+ */
+static void
+cmd_snapshot(struct client *c, json_object *cmd)
+{
+	struct render	 r;
+	const char	*mode = msg_get_str(cmd, "render");
+	const char	*text_path = msg_get_str(cmd, "text");
+	const char	*jpeg_path = msg_get_str(cmd, "jpeg");
+	int		 cols = (int)msg_get_int(cmd, "cols", 80);
+	int		 rows = (int)msg_get_int(cmd, "rows", 24);
+	char		 err[VIDEO_ERR_LEN], *chars, *ansi;
+	json_object	*ev, *lines;
+
+	if (last_jpeg == NULL) {
+		command_error(c, "no video frame yet");
+		return;
+	}
+	if (cols < 1 || rows < 1 || cols > 1000 || rows > 1000 ||
+	    render_init(&r) != 0 ||
+	    render_set(&r, "render", mode ? mode : "ascii") != 0) {
+		command_error(c, "snapshot: cols/rows 1..1000, render ascii or "
+		    "blocks");
+		return;
+	}
+	if (render_jpeg(&r, last_jpeg, last_jpeg_len, cols, rows, err) != 0) {
+		render_free(&r);
+		command_error(c, "snapshot: cannot decode the frame");
+		return;
+	}
+	ansi = render_ansi(&r, 0);
+	if ((text_path != NULL && write_file(text_path, ansi, strlen(ansi))
+	    != 0) || (jpeg_path != NULL && write_file(jpeg_path, last_jpeg,
+	    last_jpeg_len) != 0))
+		command_error(c, "snapshot: cannot write the files");
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event", json_object_new_string("snapshot"));
+	json_object_object_add(ev, "seq", json_object_new_int64(last_seq));
+	json_object_object_add(ev, "render",
+	    json_object_new_string(render_describe(&r)));
+	lines = json_object_new_array();
+	if (r.mode == RENDER_ASCII) {
+		chars = render_text(&r);
+		for (char *l = strtok(chars, "\n"); l != NULL;
+		    l = strtok(NULL, "\n"))
+			json_object_array_add(lines, json_object_new_string(l));
+		free(chars);
+	}
+	json_object_object_add(ev, "lines", lines);
+	c->emit(c->emit_arg, ev);
+	json_object_put(ev);
+	free(ansi);
+	render_free(&r);
+}
+
 static void
 cmd_quit(struct client *c, json_object *cmd)
 {
@@ -345,6 +429,7 @@ static const struct command commands[] = {
 	{ "seek", cmd_seek },
 	{ "quality", cmd_quality },
 	{ "resize", cmd_resize },
+	{ "snapshot", cmd_snapshot },
 	{ "quit", cmd_quit },
 };
 

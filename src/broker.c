@@ -50,6 +50,7 @@ struct broker {
 	uint32_t		*pending_gen;	/* generation they are for */
 	size_t			 npending;	/* slots with pending packets */
 	volatile sig_atomic_t	 quit;
+	pid_t			 master;
 };
 
 static struct broker	broker;
@@ -320,6 +321,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	b->cfg = cfg;
 	b->presence = presence;
 	b->listen_fd = listen_fd;
+	b->master = getppid();
 	b->by_slot = xreallocarray(NULL, presence->hdr->capacity,
 	    sizeof *b->by_slot);
 	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
@@ -337,9 +339,9 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	log_debug("started");
 
 	while (!b->quit) {
@@ -378,6 +380,11 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		}
 		if (pfd[0].revents & POLLIN)
 			accept_conns(b);
+	}
+	/* Orphaned (the master was killed): nobody else will clean up. */
+	if (getppid() != b->master) {
+		unlink(cfg->broker_path);
+		rmdir(cfg->runtime_dir);
 	}
 	exit(0);
 }

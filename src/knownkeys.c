@@ -69,30 +69,39 @@ add(struct knownkeys *k, const char *server, const char *name, const char *fp)
 	k->n++;
 }
 
-/*
- * Load the known keys at path for server ("host:port"). A missing file is
- * an empty list; malformed lines are skipped with a warning. Never NULL.
- */
-struct knownkeys *
-knownkeys_open(const char *path, const char *server)
+/* Return the entry for (server, name), or NULL. */
+static struct knownkey *
+find_on(struct knownkeys *k, const char *server, const char *name)
 {
-	struct knownkeys	*k = xcalloc(1, sizeof *k);
-	uint8_t			*text;
-	size_t			 len;
-	char			*line, *save, *srv, *name, *fp;
-	int			 fd, lineno = 0;
+	for (size_t i = k->n; i-- > 0; )
+		if (strcmp(k->keys[i].server, server) == 0 &&
+		    proto_name_equal(k->keys[i].name, name))
+			return &k->keys[i];
+	return NULL;
+}
 
-	k->path = xstrdup(path);
-	k->server = xstrdup(server);
+/*
+ * Read the file into k, adding the entries k does not have yet (k's own
+ * win: they are newer). Malformed lines are skipped with a warning.
+ */
+static void
+load(struct knownkeys *k, int quiet)
+{
+	uint8_t		*text;
+	size_t		 len;
+	char		*line, *save, *srv, *name, *fp;
+	const char	*path = k->path;
+	int		 fd, lineno = 0;
+
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			log_warn("%s", path);
-		return k;
+		return;
 	}
 	if (util_read_file(fd, KNOWNKEYS_MAX_FILE, &text, &len) != 0) {
 		log_warn("%s", path);
 		close(fd);
-		return k;
+		return;
 	}
 	close(fd);
 	for (line = strtok_r((char *)text, "\n", &save); line != NULL;
@@ -107,12 +116,29 @@ knownkeys_open(const char *path, const char *server)
 		fp = strtok_r(NULL, " \t", &fsave);
 		if (srv == NULL || name == NULL || fp == NULL ||
 		    !proto_name_valid(name) || strncmp(fp, "SHA256:", 7) != 0) {
-			log_warnx("%s:%d: malformed line ignored", path, lineno);
+			if (!quiet)
+				log_warnx("%s:%d: malformed line ignored", path,
+				    lineno);
 			continue;
 		}
-		add(k, srv, name, fp);
+		if (find_on(k, srv, name) == NULL)
+			add(k, srv, name, fp);
 	}
 	free(text);
+}
+
+/*
+ * Load the known keys at path for server ("host:port"). A missing file is
+ * an empty list. Never NULL.
+ */
+struct knownkeys *
+knownkeys_open(const char *path, const char *server)
+{
+	struct knownkeys	*k = xcalloc(1, sizeof *k);
+
+	k->path = xstrdup(path);
+	k->server = xstrdup(server);
+	load(k, 0);
 	return k;
 }
 
@@ -137,11 +163,7 @@ knownkeys_free(struct knownkeys *k)
 static struct knownkey *
 find(struct knownkeys *k, const char *name)
 {
-	for (size_t i = k->n; i-- > 0; )
-		if (strcmp(k->keys[i].server, k->server) == 0 &&
-		    proto_name_equal(k->keys[i].name, name))
-			return &k->keys[i];
-	return NULL;
+	return find_on(k, k->server, name);
 }
 
 /* Return the recorded fingerprint of name, or NULL. */
@@ -166,6 +188,8 @@ save(struct knownkeys *k)
 		return -1;
 	}
 	free(dir);
+	/* Another tvchat may have added keys since we read the file. */
+	load(k, 1);
 	xasprintf(&tmp, "%s.tmp%ld", k->path, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
 	    == -1 || (f = fdopen(fd, "w")) == NULL) {

@@ -261,9 +261,12 @@ render_cell_rgb(const struct render *r, int x, int y, uint32_t *top,
 	*bottom = r->bottom[(size_t)y * r->cols + x];
 }
 
-/* Fill the blocks cells from an image of exactly cols x 2*rows pixels. */
-static void
-build_blocks(struct render *r, const struct video_image *img, int cols,
+/*
+ * Fill the blocks cells from an image of exactly cols x 2*rows pixels:
+ * cell (x, y) takes pixel rows 2y (top) and 2y+1 (bottom).
+ */
+void
+render_blocks_image(struct render *r, const struct video_image *img, int cols,
     int rows)
 {
 	size_t	n = (size_t)cols * rows;
@@ -319,7 +322,7 @@ render_jpeg(struct render *r, const uint8_t *jpeg, size_t len, int cols,
 		struct video_image scaled;
 
 		if (img.width == cols && img.height == 2 * rows) {
-			build_blocks(r, &img, cols, rows);
+			render_blocks_image(r, &img, cols, rows);
 			video_image_free(&img);
 			return 0;
 		}
@@ -329,7 +332,7 @@ render_jpeg(struct render *r, const uint8_t *jpeg, size_t len, int cols,
 			return -1;
 		}
 		video_image_free(&img);
-		build_blocks(r, &scaled, cols, rows);
+		render_blocks_image(r, &scaled, cols, rows);
 		video_image_free(&scaled);
 		return 0;
 	}
@@ -386,6 +389,56 @@ render_text(const struct render *r)
 			*o++ = (char)ch;
 		}
 		*o++ = '\n';
+	}
+	*o = '\0';
+	return s;
+}
+
+/* Map a libcaca ANSI colour (blue = 1) to the terminal's (red = 1). */
+static int
+caca_to_ansi(int c)
+{
+	static const int map[8] = { 0, 4, 2, 6, 1, 5, 3, 7 };
+
+	return map[c & 7] | (c & 8);
+}
+
+/*
+ * Return the last picture as terminal text with SGR colour sequences,
+ * one line per row: ASCII cells in the 16 ANSI colours, blocks as upper
+ * half blocks in 256 colours (or 24-bit with truecolor). A new string.
+ */
+char *
+render_ansi(const struct render *r, int truecolor)
+{
+	size_t		 size = (size_t)r->cols * r->rows * 48 + 16;
+	char		*s = xmalloc(size), *o = s;
+	uint32_t	 ch, top, bottom;
+	int		 fg, bg;
+
+	for (int y = 0; y < r->rows; y++) {
+		for (int x = 0; x < r->cols; x++) {
+			if (r->mode == RENDER_BLOCKS) {
+				render_cell_rgb(r, x, y, &top, &bottom);
+				if (truecolor)
+					o += sprintf(o, "\033[38;2;%u;%u;%um"
+					    "\033[48;2;%u;%u;%um\xe2\x96\x80",
+					    top >> 16, top >> 8 & 0xff,
+					    top & 0xff, bottom >> 16,
+					    bottom >> 8 & 0xff, bottom & 0xff);
+				else
+					o += sprintf(o, "\033[38;5;%um\033[48;5;"
+					    "%um\xe2\x96\x80",
+					    render_xterm256(top),
+					    render_xterm256(bottom));
+			} else {
+				render_cell(r, x, y, &ch, &fg, &bg);
+				o += sprintf(o, "\033[38;5;%dm\033[48;5;%dm%c",
+				    fg < 0 ? 7 : caca_to_ansi(fg),
+				    bg < 0 ? 0 : caca_to_ansi(bg), (char)ch);
+			}
+		}
+		o += sprintf(o, "\033[0m\n");
 	}
 	*o = '\0';
 	return s;

@@ -38,6 +38,7 @@ int	 render_jpeg(struct render *, const uint8_t *, size_t, int, int,
 void	 render_cell(const struct render *, int, int, uint32_t *, int *,
 	    int *);
 char	*render_text(const struct render *);
+char	*render_ansi(const struct render *, int);
 void	 render_fit(int, int, int, int, int *, int *);
 void	 render_pixels_for(int, int, int, int *, int *);
 int	 render_set(struct render *, const char *, const char *);
@@ -46,5 +47,8 @@ uint8_t	 render_xterm256(uint32_t);
 uint8_t	 render_ansi16(uint32_t);
 void	 render_cell_rgb(const struct render *, int, int, uint32_t *,
 	    uint32_t *);
+struct video_image;
+void	 render_blocks_image(struct render *, const struct video_image *, int,
+	    int);
 
 #endif

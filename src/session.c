@@ -68,6 +68,7 @@ struct session {
 	const char		*leave_reason;
 	struct library		*lib;
 	struct stream		 stream;
+	int			 watching;	/* presence shows a title */
 };
 
 struct dispatch {
@@ -101,24 +102,32 @@ on_signal(int sig)
 	errno = saved;
 }
 
+static void	fail(struct session *, enum proto_error, const char *,
+		    const char *);
+
+/* The client let its queue overflow: tell it (if it ever reads) and end. */
+static void
+too_slow(struct session *s)
+{
+	if (!s->done)
+		fail(s, PROTO_E_TOO_SLOW, "too slow: you were not reading",
+		    "too slow");
+}
+
 /* Queue one message for the client; too much queued ends the session. */
 static void
 send_msg(struct session *s, json_object *m)
 {
-	if (msg_encode_free(m, &s->out) != 0 && !s->done) {
-		s->done = 1;
-		s->leave_reason = "too slow";
-	}
+	if (msg_encode_free(m, &s->out) != 0)
+		too_slow(s);
 }
 
 /* Queue raw frame bytes (from the broker) for the client. */
 static void
 send_raw(struct session *s, const uint8_t *p, size_t len)
 {
-	if (buf_append(&s->out, p, len) != 0 && !s->done) {
-		s->done = 1;
-		s->leave_reason = "too slow";
-	}
+	if (buf_append(&s->out, p, len) != 0)
+		too_slow(s);
 }
 
 /* Send a non-fatal error to the client. */
@@ -631,6 +640,7 @@ on_video(struct session *s, json_object *m)
 	stream_request(&s->stream, m, now_ms());
 	presence_set_watching(s->presence, &s->ref, s->stream.active ?
 	    s->stream.name : "");
+	s->watching = s->stream.active;
 }
 
 static const struct dispatch dispatch_table[] = {
@@ -865,6 +875,11 @@ timers(struct session *s)
 	if (ping_at < next)
 		next = ping_at;
 	stream_tick(&s->stream, now);
+	if (s->watching && !s->stream.active) {
+		/* The video ended by itself. */
+		presence_set_watching(s->presence, &s->ref, "");
+		s->watching = 0;
+	}
 	if ((due = stream_timeout(&s->stream, now)) >= 0 && now + due < next)
 		next = now + due;
 	if (s->broker_fd == -1) {
@@ -891,8 +906,9 @@ session_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
+	/* A hangup of the master's terminal must not drop every user. */
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 }
 

@@ -1393,11 +1393,22 @@ tui_run(struct tui_target *target)
 			connect_server(&t);
 	}
 	if (t.connected && t.client.state == CLIENT_ACTIVE) {
-		client_send(&t.client, msg_new("quit"));
-		for (int i = 0; i < 20 && buf_len(&t.client.out) > 0; i++) {
-			struct pollfd p = { t.client.fd, POLLOUT, 0 };
+		/* Say goodbye and wait (briefly) for the server to close, so
+		 * the goodbye is not lost to a reset. */
+		int64_t until = tui_now_ms() + 2000;
 
-			if (poll(&p, 1, 50) < 0 || client_flush(&t.client) != 0)
+		client_send(&t.client, msg_new("quit"));
+		while (t.client.state != CLIENT_CLOSED && tui_now_ms() < until) {
+			struct pollfd p = { t.client.fd, POLLIN, 0 };
+
+			if (buf_len(&t.client.out) > 0)
+				p.events |= POLLOUT;
+			if (poll(&p, 1, 100) < 0)
+				break;
+			if ((p.revents & POLLOUT) && client_flush(&t.client) != 0)
+				break;
+			if ((p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    client_read(&t.client) != 0)
 				break;
 		}
 	}

@@ -15,10 +15,10 @@
 #include "crypto.h"
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 
 /* Exit codes, documented in tvchatd(8). */
 #define EXIT_USAGE	64
-#define EXIT_CONFIG	78
 
 static void
 usage(FILE *f)
@@ -196,8 +196,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strlen(cfg.motd) > 1024) {
-		fprintf(stderr, "tvchatd: --motd: longer than 1024 bytes\n");
+	if (strlen(cfg.motd) > 1024 ||
+	    !utf8_valid((const uint8_t *)cfg.motd, strlen(cfg.motd))) {
+		fprintf(stderr, "tvchatd: --motd: at most 1024 bytes of UTF-8\n");
 		return EXIT_USAGE;
 	}
 	if (cfg.videos_dir[0] != '/' &&

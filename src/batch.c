@@ -370,8 +370,14 @@ cmd_snapshot(struct client *c, json_object *cmd)
 	}
 	if (cols < 1 || rows < 1 || cols > 1000 || rows > 1000 ||
 	    render_init(&r) != 0 ||
-	    render_set(&r, "render", mode ? mode : "ascii") != 0) {
+	    render_set(&r, "render", mode ? mode : "ascii") != 0 ||
+	    (msg_get_str(cmd, "dither") != NULL && render_set(&r, "dither",
+	    msg_get_str(cmd, "dither")) != 0) ||
+	    (msg_get_str(cmd, "charset") != NULL && render_set(&r, "charset",
+	    msg_get_str(cmd, "charset")) != 0)) {
+		render_free(&r);
 		command_error(c, "snapshot: cols/rows 1..1000, render ascii or "
+		    "blocks, dither none|ordered|fstein, charset ascii|shades|"
 		    "blocks");
 		return;
 	}

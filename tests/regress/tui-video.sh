@@ -87,6 +87,16 @@ tm send-keys -t alice F5
 check "F5 resumes" wait_screen alice '> clip 240p'
 type_line alice "/seek 12"
 check "/seek jumps" wait_screen alice '> clip 240p 00:1[2-4]/'
+type_line alice "/render blocks"
+check "/render blocks switches mid-stream" \
+    wait_screen alice 'blocks [0-9]+KB/s'
+sleep 1
+check "... drawing half blocks in 256 colours" \
+    test "$(tm capture-pane -t alice -p -e | grep -c $'\e\\[38;5;[0-9]*m.*▀')" -gt 5
+type_line alice "/render ascii"
+check "/render ascii returns" wait_screen alice 'ascii/ordered/ascii [0-9]+KB/s'
+sleep 1
+check "... to ASCII art" test "$(art_rows alice)" -ge 8
 type_line alice "chatting while watching"
 check "chat flows while the video plays" \
     wait_for "$WORK/bob.out" '"text":"chatting while watching"'

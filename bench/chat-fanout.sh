@@ -193,7 +193,7 @@ table() {
 			seen[key] = 1
 		}
 		runs[key]++
-		msgs[key] = val("msgs")
+		msgs[key] = msgs[key] " " val("msgs")
 		deliv[key] = deliv[key] " " val("deliveries")
 		rate[key] = rate[key] " " val("deliveries_per_s")
 		p50[key] = p50[key] " " val("p50_ms")
@@ -219,7 +219,7 @@ table() {
 			ok = ok && lost[key] == 0 && err[key] == 0
 			printf "| %s | %s | %s | %.0f | %.0f | %.3f | %.3f | " \
 			    "%.3f | %d%s | %s | %s |\n", kt[1], kt[2],
-			    msgs[key], median(deliv[key]), r,
+			    median(msgs[key]), median(deliv[key]), r,
 			    median(p50[key]), a, m, lost[key],
 			    err[key] ? " (+" err[key] " err)" : "", bytes[key],
 			    ok ? "met" : "missed"

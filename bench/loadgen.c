@@ -154,6 +154,7 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Print the options and exit with a usage error. */
 static void
 usage(void)
 {
@@ -840,8 +841,10 @@ make_template(void)
 	bench.id_off = (size_t)(at - bench.tpl) + 6;
 }
 
-/* Keep handling events until delivered reaches want or nothing arrives
- * for the timeout; return 0, or -1 on the timeout. */
+/*
+ * Keep handling events until delivered reaches want or nothing arrives
+ * for the timeout; return 0, or -1 on the timeout.
+ */
 static int
 wait_delivered(uint64_t want)
 {
@@ -923,6 +926,7 @@ run_bursts(void)
 	return span;
 }
 
+/* qsort() order for latencies. */
 static int
 compare_u64(const void *a, const void *b)
 {
@@ -931,8 +935,7 @@ compare_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Return the nearest-rank percentile p (0..1] of the sorted latencies,
- * in ms. */
+/* Return the nearest-rank percentile p (0..1] of the latencies, in ms. */
 static double
 percentile(double p)
 {
@@ -980,7 +983,7 @@ main(int argc, char **argv)
 	bench.duration = 10;
 	bench.timeout = 5;
 	bench.pause = 0.2;
-	while ((ch = getopt(argc, argv, "p:n:m:r:c:b:d:t:w:v")) != -1) {
+	while ((ch = getopt(argc, argv, "p:n:m:r:c:b:d:t:w:vh")) != -1) {
 		switch (ch) {
 		case 'p':
 			bench.port = (int)number("-p", optarg, 1, 65535);

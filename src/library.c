@@ -175,7 +175,9 @@ library_scan(struct library *lib)
 		}
 	}
 	closedir(d);
-	qsort(lib->titles, lib->ntitles, sizeof *lib->titles, compare_titles);
+	if (lib->ntitles > 1)
+		qsort(lib->titles, lib->ntitles, sizeof *lib->titles,
+		    compare_titles);
 	lib->mtime = st.st_mtim;
 	lib->scanned = 1;
 	return (int)lib->ntitles;

@@ -30,7 +30,10 @@
 #include "stream.h"
 #include "xmalloc.h"
 
-#define BROKER_QUEUE_MAX	4096	/* packets waiting for the broker */
+#define BROKER_QUEUE_MAX	16384	/* packets waiting for the broker */
+/* Stop reading the client while the broker queue has less room than one
+ * more message to a full room needs: back-pressure, never loss. */
+#define BROKER_QUEUE_HIGH	(BROKER_QUEUE_MAX - 2 * CHAT_MAX_RECIPIENTS - 64)
 #define BROKER_RETRY_MS		50
 #define PING_AFTER		30	/* most seconds of silence before a ping */
 #define DRAIN_MS		500	/* reading after an error, before close */
@@ -416,6 +419,11 @@ chat_frame(struct buf *out, const struct buf *prefix, const char *wrapped)
 static const char *
 wrapped_for(json_object *keys, const char *name)
 {
+	json_object	*exact;
+
+	/* Senders use the roster's spelling: a hash lookup finds it. */
+	if (json_object_object_get_ex(keys, name, &exact))
+		return json_object_get_string(exact);
 	json_object_object_foreach(keys, k, v) {
 		if (proto_name_equal(k, name))
 			return json_object_get_string(v);
@@ -943,7 +951,8 @@ session_main(struct session_env *env)
 		timeout = timers(&s);
 		if (s.done)
 			break;
-		pfd[0] = (struct pollfd){ s.fd, POLLIN, 0 };
+		pfd[0] = (struct pollfd){ s.fd, s.to_broker.count <
+		    BROKER_QUEUE_HIGH ? POLLIN : 0, 0 };
 		if (buf_len(&s.out) > 0 || stream_pending(&s.stream))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };

@@ -112,3 +112,25 @@ proto_name_equal(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
 }
+
+/* Standard video sizes (16:9): viewers asking for one share a player. */
+static const int standard_sizes[][2] = {
+	{ 160, 90 }, { 320, 180 }, { 480, 270 }, { 640, 360 }, { 854, 480 },
+	{ 1280, 720 }
+};
+
+/*
+ * The standard size for a wanted picture w x h: the smallest standard
+ * size at least w wide (the largest if none is).
+ */
+void
+proto_standard_size(int w, int h, int *sw, int *sh)
+{
+	size_t	n = sizeof standard_sizes / sizeof standard_sizes[0], i;
+
+	(void)h;
+	for (i = 0; i < n - 1 && standard_sizes[i][0] < w; i++)
+		;
+	*sw = standard_sizes[i][0];
+	*sh = standard_sizes[i][1];
+}

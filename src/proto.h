@@ -80,5 +80,6 @@ int		 proto_quality_from_name(const char *, enum quality *);
 int		 proto_name_valid(const char *);
 int		 proto_room_valid(const char *);
 int		 proto_name_equal(const char *, const char *);
+void		 proto_standard_size(int, int, int *, int *);
 
 #endif

@@ -32,6 +32,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "msg.h"
+#include "player.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -42,6 +43,7 @@ struct master {
 	struct server_config	*cfg;
 	struct presence		 presence;
 	struct library		 library;
+	struct player_table	*players;
 	int			 listen_fd;
 	int			 broker_listen_fd;
 	pid_t			 broker_pid;
@@ -53,7 +55,7 @@ struct master {
 };
 
 static int			 signal_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t	 got_chld, got_term;
+static volatile sig_atomic_t	 got_chld, got_term, got_player;
 static pid_t			 master_pid;
 
 /* Signal handler: set a flag and wake the loop through the self-pipe. */
@@ -65,6 +67,8 @@ on_signal(int sig)
 
 	if (sig == SIGCHLD)
 		got_chld = 1;
+	else if (sig == SIGUSR1)
+		got_player = 1;
 	else
 		got_term = 1;
 	if (write(signal_pipe[1], &c, 1) == -1) {
@@ -94,8 +98,32 @@ child_signals(pid_t master)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
+}
+
+/* Fork a player for slot i of the player table; return its pid or -1. */
+static pid_t
+spawn_player(void *arg, int i)
+{
+	struct master	*m = arg;
+	pid_t		 pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("fork player");
+		return -1;
+	}
+	if (pid == 0) {
+		child_signals(master_pid);
+		close(m->listen_fd);
+		close(m->broker_listen_fd);
+		if (m->broker_link != -1)
+			close(m->broker_link);
+		player_main(m->players, i, m->cfg->videos_dir);
+	}
+	log_debug("player %d started (pid %ld)", i, (long)pid);
+	return pid;
 }
 
 /* Fork the broker; it inherits the listening socket and the table. */
@@ -221,6 +249,9 @@ reap(struct master *m)
 				start_broker(m);
 			continue;
 		}
+		if (m->players != NULL &&
+		    player_master_reap(m->players, pid, status[i]))
+			continue;
 		forget_session(m, pid);
 		if (pid == holder)
 			log_warnx("session %ld died holding the presence lock; "
@@ -309,6 +340,7 @@ accept_clients(struct master *m)
 			env.cfg = m->cfg;
 			env.presence = &m->presence;
 			env.library = &m->library;
+			env.players = m->players;
 			env.client_fd = fd;
 			session_main(&env);
 		}
@@ -415,6 +447,7 @@ shut_down(struct master *m)
 	unlink(m->cfg->broker_path);
 	rmdir(m->cfg->runtime_dir);
 	presence_destroy(&m->presence);
+	player_table_destroy(m->players);
 	if (m->broker_link != -1)
 		close(m->broker_link);
 	close(m->broker_listen_fd);
@@ -453,6 +486,7 @@ server_run(struct server_config *cfg, int listen_fd)
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -460,6 +494,10 @@ server_run(struct server_config *cfg, int listen_fd)
 	m.listen_fd = listen_fd;
 	if (presence_create(&m.presence, cfg->max_clients) != 0)
 		fatal("presence table");
+	if (cfg->share_players && player_table_create(&m.players) != 0) {
+		log_warn("shared players unavailable (shared memory)");
+		m.players = NULL;
+	}
 	make_runtime_dir(cfg);
 	library_init(&m.library, cfg->videos_dir);
 	if (library_scan(&m.library) < 0)
@@ -492,6 +530,12 @@ server_run(struct server_config *cfg, int listen_fd)
 		if (got_chld) {
 			got_chld = 0;
 			reap(&m);
+		}
+		if (got_player) {
+			got_player = 0;
+			if (m.players != NULL)
+				player_master_start(m.players, spawn_player,
+				    &m);
 		}
 		if (m.broker_link != -1 && (pfd[2].revents & POLLOUT) &&
 		    pktq_flush(&m.to_broker, m.broker_link) != 0) {

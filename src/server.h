@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "library.h"
+#include "player.h"
 #include "presence.h"
 
 struct server_config {
@@ -23,6 +24,7 @@ struct server_config {
 	int		 handshake_timeout;	/* seconds */
 	int		 idle_timeout;		/* seconds without input */
 	size_t		 out_queue_max;	/* bytes queued to one client */
+	int		 share_players;	/* one decode per shared stream */
 	char		 runtime_dir[256];	/* private 0700 directory */
 	char		 broker_path[300];	/* broker's socket in it */
 };
@@ -32,6 +34,7 @@ struct session_env {
 	const struct server_config	*cfg;
 	struct presence			*presence;
 	struct library			*library;	/* scanned by the master */
+	struct player_table		*players;	/* NULL: no sharing */
 	int				 client_fd;
 	char				 peer[64];	/* "addr:port" */
 };

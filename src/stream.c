@@ -12,10 +12,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "frame.h"
@@ -29,25 +33,45 @@
 #define AUTO_CLEAN_MS		10000	/* this long without drops: step up */
 #define AUTO_START		1	/* 720p, if the title has it */
 #define LATE_SKIP_FRAMES	2	/* this late: skip frames to catch up */
+#define LOAD_STATE(s)	__atomic_load_n(&(s)->state, __ATOMIC_SEQ_CST)
 
 /* Set up an idle stream; send delivers messages to the client. */
 void
-stream_init(struct stream *st, struct library *lib, stream_send_fn send,
-    void *arg)
+stream_init(struct stream *st, struct library *lib,
+    struct player_table *players, stream_send_fn send, void *arg)
 {
 	memset(st, 0, sizeof *st);
 	st->lib = lib;
+	st->players = players;
+	st->pref.slot = -1;
 	st->send = send;
 	st->arg = arg;
 }
 
-/* Drop the frames waiting to be sent (a partly sent one is kept). */
+/* Release what an output frame holds. */
+static void
+out_release(struct stream_out *o)
+{
+	free(o->owned);
+	if (o->pin != NULL)
+		player_unpin(o->pin);
+	memset(o, 0, sizeof *o);
+}
+
+/* Drop the frame waiting to be sent (a partly sent one is kept). */
 static void
 drop_pending(struct stream *st)
 {
-	free(st->next);
-	st->next = NULL;
-	st->next_len = 0;
+	out_release(&st->next);
+}
+
+/* Stop viewing a shared player, if we were. */
+static void
+leave_player(struct stream *st)
+{
+	if (st->shared && st->players != NULL)
+		player_leave(st->players, &st->pref);
+	st->shared = 0;
 }
 
 /* End the current stream (if any) with reason; message may be NULL. */
@@ -59,6 +83,7 @@ end_stream(struct stream *st, const char *reason, const char *message)
 	video_close(st->v);
 	st->v = NULL;
 	st->active = 0;
+	leave_player(st);
 	drop_pending(st);
 	st->send(st->arg, msg_stream_end(st->id, reason, message));
 	log_debug("stream %u (%s) ended: %s; %llu sent, %llu dropped", st->id,
@@ -70,9 +95,10 @@ end_stream(struct stream *st, const char *reason, const char *message)
 void
 stream_free(struct stream *st)
 {
+	leave_player(st);
 	video_close(st->v);
-	free(st->cur);
-	free(st->next);
+	out_release(&st->cur);
+	out_release(&st->next);
 	memset(st, 0, sizeof *st);
 }
 
@@ -90,11 +116,26 @@ position(const struct stream *st)
 	return (double)video_position(st->v) / st->info.fps;
 }
 
-/* Restart the schedule: the next frame is due now. */
+/* Return monotonic milliseconds. */
+static int64_t
+clock_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Restart the schedule: the next frame is due now. The clock is read
+ * afresh: opening or seeking a file takes a while, and that time must not
+ * count as lateness (which would skip frames at once).
+ */
 static void
 reschedule(struct stream *st, int64_t now)
 {
-	st->base_ms = now;
+	(void)now;
+	st->base_ms = clock_ms();
 	st->base_frame = video_position(st->v);
 	st->key = 1;
 }
@@ -161,6 +202,71 @@ announce(struct stream *st)
 	    st->info.duration, st->w, st->h));
 }
 
+/*
+ * Watch title t at quality index qi through a shared player at the
+ * nearest standard size: join one playing near `start`, or have the
+ * master start one. Returns 0, or -1 if none can be had (play alone).
+ */
+static int
+join_player(struct stream *st, const struct library_title *t, int qi,
+    double start, int64_t now)
+{
+	int	w, h, created;
+
+	if (st->players == NULL)
+		return -1;
+	/* Only a standard size is shared; any other is honoured exactly. */
+	proto_standard_size(st->w, st->h, &w, &h);
+	if (w != st->w || h != st->h)
+		return -1;
+	if (player_join(st->players, t->name, (uint8_t)library_quality_of(qi),
+	    w, h, start, &st->pref, &created) != 0)
+		return -1;
+	if (created)
+		kill(st->players->master, SIGUSR1);
+	st->shared = 1;
+	st->shared_seq = 0;
+	st->qi = qi;
+	st->info = t->info[qi];
+	st->frame_ms = 1000.0 / st->info.fps;
+	st->w = w;
+	st->h = h;
+	st->active = 1;
+	st->paused = 0;
+	st->auto_quality = 0;
+	st->id++;
+	st->seq = 0;
+	st->key = 1;
+	st->sent = st->dropped = 0;
+	st->window_start = st->clean_since = now;
+	st->window_frames = st->window_drops = 0;
+	announce(st);
+	return 0;
+}
+
+/*
+ * Leave the shared player and go on alone from the same picture, so
+ * that this viewer's pause, seek or quality change touches nobody else.
+ * Returns 0, or -1 (the stream ended with an error).
+ */
+static int
+go_private(struct stream *st, int64_t now)
+{
+	double	at;
+
+	if (!st->shared)
+		return 0;
+	/* Go on from the frame after the last one the client got. */
+	at = st->shared_pts_ms / 1000.0 + (st->shared_seq ? 1.0 / st->info.fps
+	    : 0);
+	leave_player(st);
+	if (open_quality(st, st->qi, at, now) != 0) {
+		end_stream(st, "error", "cannot continue alone");
+		return -1;
+	}
+	return 0;
+}
+
 /* play {name, quality, size, start} */
 static void
 play(struct stream *st, json_object *m, int64_t now)
@@ -184,6 +290,11 @@ play(struct stream *st, json_object *m, int64_t now)
 	}
 	end_stream(st, "stopped", "another video was started");
 	snprintf(st->name, sizeof st->name, "%s", t->name);
+	st->w = json_object_get_int(json_object_array_get_idx(size, 0));
+	st->h = json_object_get_int(json_object_array_get_idx(size, 1));
+	if (q != QUALITY_AUTO && join_player(st, t, qi,
+	    msg_get_num(m, "start", 0), now) == 0)
+		return;
 	if (open_quality(st, qi, msg_get_num(m, "start", 0), now) != 0)
 		return;
 	st->active = 1;
@@ -192,8 +303,6 @@ play(struct stream *st, json_object *m, int64_t now)
 	st->id++;
 	st->seq = 0;
 	st->sent = st->dropped = 0;
-	st->w = json_object_get_int(json_object_array_get_idx(size, 0));
-	st->h = json_object_get_int(json_object_array_get_idx(size, 1));
 	st->window_start = st->clean_since = now;
 	st->window_frames = st->window_drops = 0;
 	announce(st);
@@ -238,9 +347,13 @@ stream_request(struct stream *st, json_object *m, int64_t now)
 		error(st, PROTO_E_UNEXPECTED, "nothing is playing");
 		return;
 	}
-	if (strcmp(type, "stop") == 0)
+	if (strcmp(type, "stop") == 0) {
 		end_stream(st, "stopped", NULL);
-	else if (strcmp(type, "pause") == 0) {
+		return;
+	}
+	if (go_private(st, now) != 0)
+		return;
+	if (strcmp(type, "pause") == 0) {
 		st->paused = 1;
 		drop_pending(st);
 	} else if (strcmp(type, "resume") == 0) {
@@ -276,6 +389,16 @@ stream_timeout(const struct stream *st, int64_t now)
 
 	if (!st->active || st->paused)
 		return -1;
+	if (st->shared) {
+		const struct player_slot *s = player_get(st->players,
+		    &st->pref);
+
+		if (s == NULL || LOAD_STATE(s) != PLAYER_RUNNING ||
+		    s->latest != st->shared_seq)
+			return s == NULL || s->latest != st->shared_seq ? 0 : 20;
+		due = s->next_due_ms + 1;
+		return due <= now ? 5 : (int)(due - now);
+	}
 	due = st->base_ms + (int64_t)((double)(video_position(st->v) -
 	    st->base_frame) * st->frame_ms);
 	return due <= now ? 0 : (int)(due - now);
@@ -313,12 +436,40 @@ auto_adjust(struct stream *st, int64_t now)
 	}
 }
 
+/*
+ * Make a frame the one waiting to be sent (the newest wins: one that was
+ * waiting is dropped). owned is freed and pin released when done.
+ */
+static void
+offer(struct stream *st, const struct video_header *h, const uint8_t *jpeg,
+    size_t len, uint8_t *owned, struct player_frame *pin)
+{
+	struct stream_out	*o = &st->next;
+
+	if (o->used) {
+		/* The client has not taken the last one: the newest wins. */
+		st->dropped++;
+		st->window_drops++;
+		out_release(o);
+	}
+	o->used = 1;
+	frame_encode_header(o->head, FRAME_TYPE_VIDEO,
+	    (uint32_t)(VIDEO_HEADER_LEN + len));
+	frame_video_encode(o->head + FRAME_HEADER_LEN, h);
+	o->data = jpeg;
+	o->len = len;
+	o->off = 0;
+	o->owned = owned;
+	o->pin = pin;
+	st->window_frames++;
+}
+
 /* Frame the JPEG of the frame just decoded into the output. */
 static int
 queue_frame(struct stream *st, int last)
 {
 	struct video_header	 h;
-	uint8_t			*jpeg, *p;
+	uint8_t			*jpeg;
 	size_t			 len;
 	char			 err[VIDEO_ERR_LEN];
 	int64_t			 index = video_position(st->v) - 1;
@@ -341,22 +492,45 @@ queue_frame(struct stream *st, int last)
 	h.quality = (uint8_t)library_quality_of(st->qi);
 	h.flags = (st->key ? VIDEO_FLAG_KEY : 0) | (last ? VIDEO_FLAG_LAST : 0);
 	st->key = 0;
-	p = xmalloc(FRAME_HEADER_LEN + VIDEO_HEADER_LEN + len);
-	frame_encode_header(p, FRAME_TYPE_VIDEO, (uint32_t)(VIDEO_HEADER_LEN +
-	    len));
-	frame_video_encode(p + FRAME_HEADER_LEN, &h);
-	memcpy(p + FRAME_HEADER_LEN + VIDEO_HEADER_LEN, jpeg, len);
-	free(jpeg);
-	if (st->next != NULL) {
-		/* The client has not taken the last one: the newest wins. */
-		st->dropped++;
-		st->window_drops++;
-	}
-	free(st->next);
-	st->next = p;
-	st->next_len = FRAME_HEADER_LEN + VIDEO_HEADER_LEN + len;
-	st->window_frames++;
+	offer(st, &h, jpeg, len, jpeg, NULL);
 	return 0;
+}
+
+/* A shared stream: take the player's newest frame, or notice its end. */
+static void
+shared_tick(struct stream *st)
+{
+	struct player_slot	*s = player_get(st->players, &st->pref);
+	struct player_frame	*f;
+	struct video_header	 h;
+	uint32_t		 state;
+
+	if (s == NULL) {
+		end_stream(st, "error", "the player is gone");
+		return;
+	}
+	state = LOAD_STATE(s);
+	if ((f = player_pin_latest(s, st->shared_seq)) != NULL) {
+		if (st->shared_seq != 0 && f->seq > st->shared_seq + 1)
+			st->dropped += f->seq - st->shared_seq - 1;
+		h.stream_id = st->id;
+		h.seq = f->seq - 1;	/* the player counts from 1 */
+		h.pts_ms = f->pts_ms;
+		h.width = f->width;
+		h.height = f->height;
+		h.quality = f->quality;
+		h.flags = f->flags | (st->key ? VIDEO_FLAG_KEY : 0);
+		st->key = 0;
+		st->shared_seq = f->seq;
+		st->shared_pts_ms = f->pts_ms;
+		offer(st, &h, f->data, f->len, NULL, f);
+		return;
+	}
+	if (state == PLAYER_FAILED)
+		end_stream(st, "error", s->error[0] ? s->error :
+		    "the player failed");
+	else if (state == PLAYER_FINISHED && !st->next.used)
+		end_stream(st, "finished", NULL);
 }
 
 /*
@@ -371,12 +545,25 @@ stream_tick(struct stream *st, int64_t now)
 	int64_t	late;
 	int	r;
 
+	if (st->shared) {
+		shared_tick(st);
+		return;
+	}
 	if (stream_timeout(st, now) != 0)
 		return;
 	late = (int64_t)((double)(now - st->base_ms) / st->frame_ms) -
 	    (video_position(st->v) - st->base_frame);
+	/* Catch up by skipping, but never past the last frame. */
+	if (late > st->info.frames - video_position(st->v) - 1)
+		late = st->info.frames - video_position(st->v) - 1;
 	if (late >= LATE_SKIP_FRAMES) {
-		r = video_skip(st->v, (int)late, err);
+		int64_t before = video_position(st->v);
+
+		if (video_skip(st->v, (int)late, err) < 0) {
+			end_stream(st, "error", err);
+			return;
+		}
+		late = video_position(st->v) - before;
 		st->dropped += (uint64_t)late;
 		st->window_drops += (int)late;
 		st->window_frames += (int)late;
@@ -406,14 +593,14 @@ stream_tick(struct stream *st, int64_t now)
 int
 stream_pending(const struct stream *st)
 {
-	return st->cur != NULL || st->next != NULL;
+	return st->cur.used || st->next.used;
 }
 
 /* Return 1 if a frame is partly written (it must be finished first). */
 int
 stream_mid_frame(const struct stream *st)
 {
-	return st->cur != NULL && st->cur_off > 0;
+	return st->cur.used && st->cur.off > 0;
 }
 
 /*
@@ -423,18 +610,30 @@ stream_mid_frame(const struct stream *st)
 int
 stream_write(struct stream *st, int fd)
 {
-	ssize_t	n;
+	struct stream_out	*o = &st->cur;
+	struct iovec		 iov[2];
+	size_t			 hl = sizeof o->head;
+	ssize_t			 n;
+	int			 k;
 
 	for (;;) {
-		if (st->cur == NULL) {
-			if (st->next == NULL)
+		if (!o->used) {
+			if (!st->next.used)
 				return 0;
-			st->cur = st->next;
-			st->cur_len = st->next_len;
-			st->cur_off = 0;
-			st->next = NULL;
+			*o = st->next;
+			memset(&st->next, 0, sizeof st->next);
 		}
-		n = write(fd, st->cur + st->cur_off, st->cur_len - st->cur_off);
+		k = 0;
+		if (o->off < hl) {
+			iov[k].iov_base = o->head + o->off;
+			iov[k++].iov_len = hl - o->off;
+			iov[k].iov_base = (void *)o->data;
+			iov[k++].iov_len = o->len;
+		} else {
+			iov[k].iov_base = (void *)(o->data + (o->off - hl));
+			iov[k++].iov_len = o->len - (o->off - hl);
+		}
+		n = writev(fd, iov, k);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -442,10 +641,9 @@ stream_write(struct stream *st, int fd)
 				return 0;
 			return -1;
 		}
-		st->cur_off += (size_t)n;
-		if (st->cur_off == st->cur_len) {
-			free(st->cur);
-			st->cur = NULL;
+		o->off += (size_t)n;
+		if (o->off == hl + o->len) {
+			out_release(o);
 			st->sent++;
 		}
 	}

@@ -6,12 +6,26 @@
 
 #include <json-c/json.h>
 
+#include "frame.h"
 #include "library.h"
+#include "player.h"
 #include "video.h"
 
 #define STREAM_JPEG_QUALITY	80
 
 typedef void (*stream_send_fn)(void *, json_object *);
+
+/* One frame on its way out: our headers, then the JPEG (ours, or pinned
+ * in a shared player's ring). */
+struct stream_out {
+	int			 used;
+	uint8_t			 head[FRAME_HEADER_LEN + VIDEO_HEADER_LEN];
+	const uint8_t		*data;
+	size_t			 len;
+	size_t			 off;		/* bytes of head+data written */
+	uint8_t			*owned;		/* data to free, or NULL */
+	struct player_frame	*pin;		/* frame to unpin, or NULL */
+};
 
 struct stream {
 	struct library		*lib;
@@ -32,10 +46,14 @@ struct stream {
 	uint32_t		 seq;
 	int			 key;		/* next frame starts afresh */
 	/* Output: the frame being written, and the newest one waiting. */
-	uint8_t			*cur;
-	size_t			 cur_len, cur_off;
-	uint8_t			*next;
-	size_t			 next_len;
+	struct stream_out	 cur;
+	struct stream_out	 next;
+	/* A shared player's stream instead of our own decoding. */
+	struct player_table	*players;
+	struct player_ref	 pref;
+	int			 shared;
+	uint32_t		 shared_seq;	/* player's seq last taken */
+	uint32_t		 shared_pts_ms;	/* and its time */
 	/* Counters, and the window that drives the automatic quality. */
 	uint64_t		 sent, dropped;
 	int64_t			 window_start;
@@ -43,7 +61,8 @@ struct stream {
 	int64_t			 clean_since;
 };
 
-void	stream_init(struct stream *, struct library *, stream_send_fn, void *);
+void	stream_init(struct stream *, struct library *, struct player_table *,
+	    stream_send_fn, void *);
 void	stream_free(struct stream *);
 void	stream_request(struct stream *, json_object *, int64_t);
 int	stream_timeout(const struct stream *, int64_t);

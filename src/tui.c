@@ -419,20 +419,24 @@ caca_to_curses(int c)
 	return map[c & 7] | (c & 8);
 }
 
-/* Return the attributes for a video cell's colours. */
-static attr_t
-video_attr(struct tui *t, int fg, int bg)
+/*
+ * Return the colour pair (and in *attr any attribute) for a video cell's
+ * colours. Pairs above 255 do not fit in a chtype, so callers draw with
+ * the extended-pair API (setcchar).
+ */
+static int
+video_pair(struct tui *t, int fg, int bg, attr_t *attr)
 {
-	int	n = t->video_colours;
-
+	*attr = A_NORMAL;
 	if (!t->colors)
-		return A_NORMAL;
+		return 0;
 	fg = fg < 0 ? 7 : caca_to_curses(fg);
 	bg = bg < 0 ? 0 : caca_to_curses(bg);
-	if (n == 16)
-		return (attr_t)COLOR_PAIR(PAIR_VIDEO0 + fg * 16 + bg);
-	return (attr_t)COLOR_PAIR(PAIR_VIDEO0 + (fg & 7) * 8 + (bg & 7)) |
-	    (fg & 8 ? A_BOLD : 0);
+	if (t->video_colours == 16)
+		return PAIR_VIDEO0 + fg * 16 + bg;
+	if (fg & 8)
+		*attr = A_BOLD;
+	return PAIR_VIDEO0 + (fg & 7) * 8 + (bg & 7);
 }
 
 /* Return the curses colour number for 0xRRGGBB on this terminal. */
@@ -478,7 +482,10 @@ draw_video(struct tui *t)
 	struct rect	*r = &t->lay.video;
 	struct tui_video *v = &t->video;
 	uint32_t	 ch;
-	int		 fg, bg, x0, y0;
+	int		 fg, bg, x0, y0, pair;
+	wchar_t		 wc[2] = { 0, 0 };
+	attr_t		 attr;
+	cchar_t		 cc;
 
 	if (r->h == 0)
 		return;
@@ -500,7 +507,10 @@ draw_video(struct tui *t)
 		move(y0 + y, x0);
 		for (int x = 0; x < v->render.cols && x < r->w; x++) {
 			render_cell(&v->render, x, y, &ch, &fg, &bg);
-			addch((chtype)ch | video_attr(t, fg, bg));
+			wc[0] = (wchar_t)ch;
+			pair = video_pair(t, fg, bg, &attr);
+			setcchar(&cc, wc, attr, 0, &pair);
+			add_wch(&cc);
 		}
 	}
 	attrset(A_NORMAL);
@@ -527,6 +537,9 @@ tui_video_size(struct tui *t, int *w, int *h)
 	video_cells(t, &cols, &rows);
 	render_pixels_for(cols, rows, t->video.render.mode == RENDER_BLOCKS,
 	    w, h);
+	/* Ask for a standard size, so viewers with other panes share one
+	 * player; the renderer scales whatever arrives. */
+	proto_standard_size(*w, *h, w, h);
 }
 
 /* After a resize: ask the server for a picture of the new size. */

@@ -27,6 +27,7 @@ usage(FILE *f)
 "usage: tvchatd [-dfhV] [-a address] [-p port] [-v videos] [-m max-clients]\n"
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
 "               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
+"               [--no-shared-players]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
 "  -p, --port PORT        listen port (default %d)\n"
 "  -v, --videos DIR       video library (default ./videos)\n"
@@ -40,6 +41,7 @@ usage(FILE *f)
 "      --idle-timeout S   drop a silent client after S seconds (default 90)\n"
 "      --handshake-timeout S  drop a client that has not logged in after S\n"
 "                         seconds (default 10)\n"
+"      --no-shared-players  decode video for every viewer separately\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this help and exit\n", DEFAULT_PORT);
 }
@@ -118,6 +120,7 @@ main(int argc, char **argv)
 		{ "burst", required_argument, NULL, 3 },
 		{ "idle-timeout", required_argument, NULL, 4 },
 		{ "handshake-timeout", required_argument, NULL, 5 },
+		{ "no-shared-players", no_argument, NULL, 6 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -135,6 +138,7 @@ main(int argc, char **argv)
 	cfg.idle_timeout = 90;
 	cfg.out_queue_max = 8u * 1024 * 1024;
 	cfg.motd = "Welcome to tvchat.";
+	cfg.share_players = 1;
 
 	while ((ch = getopt_long(argc, argv, "a:p:v:m:fP:dVh", longopts,
 	    NULL)) != -1) {
@@ -186,6 +190,9 @@ main(int argc, char **argv)
 		case 5:
 			cfg.handshake_timeout = (int)number(
 			    "--handshake-timeout", optarg, 1, 600);
+			break;
+		case 6:
+			cfg.share_players = 0;
 			break;
 		default:
 			usage(stderr);

@@ -1,0 +1,429 @@
+/*
+ * Shared players. The table lives in POSIX shared memory made by the
+ * master (unlinked at once, like the presence table). A session that
+ * wants a stream nobody plays yet claims a slot (REQUESTED) and nudges
+ * the master with SIGUSR1; the master forks a player for it. The player
+ * decodes, scales and JPEG-encodes each frame once, paced at the source
+ * frame rate, into a ring; each session pins the newest frame while it
+ * writes it to its client (so the player never overwrites it) and
+ * unpins it after. Pinning and publishing use sequentially consistent
+ * atomics in the Dekker style: a reader raises the frame's reader count
+ * and then checks its sequence number; the player clears the sequence
+ * number and then checks the reader count, so one of them always sees
+ * the other. A player whose viewers are gone for a while exits.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "library.h"
+#include "log.h"
+#include "player.h"
+#include "video.h"
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+/* Return monotonic milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Take the table's lock (the master repairs it if a holder dies). */
+static void
+lock(struct player_table *t)
+{
+	while (sem_wait(&t->lock) != 0)
+		if (errno != EINTR)
+			fatal("players: sem_wait");
+	t->holder = getpid();
+}
+
+static void
+unlock(struct player_table *t)
+{
+	t->holder = 0;
+	if (sem_post(&t->lock) != 0)
+		fatal("players: sem_post");
+}
+
+/* Create the table in shared memory; 0 or -1 (errno set). */
+int
+player_table_create(struct player_table **out)
+{
+	struct player_table	*t;
+	char			 name[64];
+	int			 fd;
+
+	snprintf(name, sizeof name, "/tvchatd-players-%ld-%ld",
+	    (long)getpid(), (long)time(NULL));
+	if ((fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600)) == -1)
+		return -1;
+	shm_unlink(name);
+	if (ftruncate(fd, sizeof *t) != 0) {
+		close(fd);
+		return -1;
+	}
+	t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (t == MAP_FAILED)
+		return -1;
+	if (sem_init(&t->lock, 1, 1) != 0) {
+		munmap(t, sizeof *t);
+		return -1;
+	}
+	t->master = getpid();
+	*out = t;
+	return 0;
+}
+
+/* Unmap the table. */
+void
+player_table_destroy(struct player_table *t)
+{
+	if (t != NULL)
+		munmap(t, sizeof *t);
+}
+
+/*
+ * Join the player of (title, quality, w, h) near position start, or claim
+ * a slot for a new one (*created = 1: the caller nudges the master).
+ * Returns 0 with *ref set, or -1 if every slot is busy.
+ */
+int
+player_join(struct player_table *t, const char *title, uint8_t quality, int w,
+    int h, double start, struct player_ref *ref, int *created)
+{
+	struct player_slot	*s, *free_slot = NULL;
+	double			 at;
+
+	*created = 0;
+	lock(t);
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		s = &t->slots[i];
+		if (s->state == PLAYER_FREE) {
+			if (free_slot == NULL)
+				free_slot = s;
+			continue;
+		}
+		if ((s->state != PLAYER_RUNNING &&
+		    s->state != PLAYER_REQUESTED) ||
+		    strcmp(s->title, title) != 0 || s->quality != quality ||
+		    s->width != w || s->height != h)
+			continue;
+		at = s->state == PLAYER_REQUESTED ? s->start :
+		    LOAD(&s->position_ms) / 1000.0;
+		if (fabs(at - start) > PLAYER_NEAR_S)
+			continue;
+		s->viewers++;
+		ref->slot = i;
+		ref->generation = s->generation;
+		unlock(t);
+		return 0;
+	}
+	if (free_slot == NULL) {
+		unlock(t);
+		return -1;
+	}
+	s = free_slot;
+	memset(s->title, 0, sizeof s->title);
+	snprintf(s->title, sizeof s->title, "%s", title);
+	s->quality = quality;
+	s->width = (uint16_t)w;
+	s->height = (uint16_t)h;
+	s->start = start;
+	s->viewers = 1;
+	s->pid = 0;
+	s->latest = 0;
+	s->position_ms = (uint32_t)(start * 1000);
+	s->next_due_ms = now_ms() + 1000;
+	s->dropped = 0;
+	s->error[0] = '\0';
+	for (int k = 0; k < PLAYER_RING; k++) {
+		s->ring[k].seq = 0;
+		s->ring[k].readers = 0;
+	}
+	s->generation++;
+	STORE(&s->state, PLAYER_REQUESTED);
+	ref->slot = (int)(s - t->slots);
+	ref->generation = s->generation;
+	*created = 1;
+	unlock(t);
+	return 0;
+}
+
+/* Stop viewing: the player notices when its last viewer is gone. */
+void
+player_leave(struct player_table *t, struct player_ref *ref)
+{
+	struct player_slot	*s;
+
+	if (ref->slot < 0)
+		return;
+	lock(t);
+	s = &t->slots[ref->slot];
+	if (s->generation == ref->generation && s->viewers > 0 &&
+	    --s->viewers == 0) {
+		s->idle_since = now_ms();
+		/* A player that has ended leaves nothing to wait for. */
+		if (s->state == PLAYER_FINISHED || (s->state == PLAYER_FAILED &&
+		    s->pid <= 0))
+			s->state = PLAYER_FREE;
+	}
+	unlock(t);
+	ref->slot = -1;
+}
+
+/* Return the slot ref still points at, or NULL. */
+struct player_slot *
+player_get(struct player_table *t, const struct player_ref *ref)
+{
+	struct player_slot	*s;
+
+	if (ref->slot < 0)
+		return NULL;
+	s = &t->slots[ref->slot];
+	if (s->generation != ref->generation || LOAD(&s->state) == PLAYER_FREE)
+		return NULL;
+	return s;
+}
+
+/*
+ * Pin the newest frame if it is newer than seq `after`; return it (send,
+ * then player_unpin()), or NULL if there is none.
+ */
+struct player_frame *
+player_pin_latest(struct player_slot *s, uint32_t after)
+{
+	uint32_t		 seq = LOAD(&s->latest);
+	struct player_frame	*f;
+
+	if (seq == 0 || seq <= after)
+		return NULL;
+	f = &s->ring[LOAD(&s->latest_index) % PLAYER_RING];
+	__atomic_add_fetch(&f->readers, 1, __ATOMIC_SEQ_CST);
+	if (LOAD(&f->seq) != seq) {
+		/* Overwritten meanwhile: try again at the next tick. */
+		__atomic_sub_fetch(&f->readers, 1, __ATOMIC_SEQ_CST);
+		return NULL;
+	}
+	return f;
+}
+
+/* Release a pinned frame. */
+void
+player_unpin(struct player_frame *f)
+{
+	__atomic_sub_fetch(&f->readers, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Master: start players for requested slots with spawn(arg, slot), which
+ * forks one and returns its pid (or -1).
+ */
+void
+player_master_start(struct player_table *t, pid_t (*spawn)(void *, int),
+    void *arg)
+{
+	pid_t	pid;
+
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		lock(t);
+		if (t->slots[i].state != PLAYER_REQUESTED ||
+		    t->slots[i].pid != 0) {
+			unlock(t);
+			continue;
+		}
+		t->slots[i].pid = -1;	/* being started */
+		unlock(t);
+		pid = spawn(arg, i);
+		lock(t);
+		if (pid > 0)
+			t->slots[i].pid = pid;
+		else {
+			t->slots[i].pid = 0;
+			snprintf(t->slots[i].error, sizeof t->slots[i].error,
+			    "cannot start a player");
+			STORE(&t->slots[i].state, PLAYER_FAILED);
+		}
+		unlock(t);
+	}
+}
+
+/*
+ * Master: a child died. If it was a player, mark its slot failed (or free
+ * it if nobody watches) and return 1; else return 0.
+ */
+int
+player_master_reap(struct player_table *t, pid_t pid, int status)
+{
+	struct player_slot	*s;
+
+	if (t->holder == pid) {
+		t->holder = 0;
+		sem_post(&t->lock);
+	}
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		s = &t->slots[i];
+		if (s->pid != pid)
+			continue;
+		lock(t);
+		s->pid = 0;
+		if (s->state == PLAYER_RUNNING || s->state == PLAYER_REQUESTED) {
+			snprintf(s->error, sizeof s->error, "the player stopped "
+			    "(%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
+			STORE(&s->state, PLAYER_FAILED);
+		}
+		if (s->viewers == 0)
+			STORE(&s->state, PLAYER_FREE);
+		unlock(t);
+		return 1;
+	}
+	return 0;
+}
+
+/* Player: end with state and a message for the viewers. */
+static void __attribute__((noreturn))
+finish(struct player_table *t, struct player_slot *s, enum player_state state,
+    const char *error)
+{
+	lock(t);
+	if (error != NULL)
+		snprintf(s->error, sizeof s->error, "%s", error);
+	STORE(&s->state, state);
+	if (s->viewers == 0)
+		STORE(&s->state, PLAYER_FREE);
+	s->pid = 0;
+	unlock(t);
+	exit(0);
+}
+
+/*
+ * Player: publish the JPEG of one frame into a ring entry nobody is
+ * sending; returns 0, or -1 if every entry is pinned (frame dropped).
+ */
+static int
+publish(struct player_slot *s, uint32_t seq, const uint8_t *jpeg, size_t len,
+    uint32_t pts_ms, uint8_t flags)
+{
+	struct player_frame	*f;
+	uint32_t		 old;
+
+	for (int k = 1; k <= PLAYER_RING; k++) {
+		f = &s->ring[(s->latest_index + (uint32_t)k) % PLAYER_RING];
+		if (LOAD(&f->readers) != 0)
+			continue;
+		old = LOAD(&f->seq);
+		STORE(&f->seq, 0);
+		if (LOAD(&f->readers) != 0) {
+			STORE(&f->seq, old);	/* a reader came: leave it */
+			continue;
+		}
+		memcpy(f->data, jpeg, len);
+		f->len = (uint32_t)len;
+		f->pts_ms = pts_ms;
+		f->width = s->width;
+		f->height = s->height;
+		f->quality = s->quality;
+		f->flags = flags;
+		STORE(&f->seq, seq);
+		STORE(&s->latest_index, (uint32_t)(f - s->ring));
+		STORE(&s->position_ms, pts_ms);
+		STORE(&s->latest, seq);
+		return 0;
+	}
+	s->dropped++;
+	return -1;
+}
+
+/* The player process for slot i: play until the end or no viewers. */
+void
+player_main(struct player_table *t, int i, const char *videos_dir)
+{
+	struct player_slot		*s = &t->slots[i];
+	struct library			 lib;
+	const struct library_title	*title;
+	struct video			*v;
+	struct video_info		 info;
+	char				 err[VIDEO_ERR_LEN];
+	uint8_t				*jpeg;
+	size_t				 len;
+	int64_t				 base, index, now;
+	uint32_t			 seq = 0;
+	int				 qi;
+
+	log_set_prefix("player: ");
+	library_init(&lib, videos_dir);
+	title = library_find(&lib, s->title);
+	qi = library_quality_index((enum quality)s->quality);
+	if (title == NULL || qi < 0 || title->path[qi] == NULL)
+		finish(t, s, PLAYER_FAILED, "no such video or quality");
+	if (video_open(title->path[qi], &v, err) != 0)
+		finish(t, s, PLAYER_FAILED, err);
+	video_get_info(v, &info);
+	s->fps = info.fps;
+	s->frames = info.frames;
+	s->duration = info.duration;
+	if (s->start > 0 && video_seek(v, (int64_t)llround(s->start *
+	    info.fps), err) != 0)
+		finish(t, s, PLAYER_FAILED, err);
+	STORE(&s->state, PLAYER_RUNNING);
+	base = now_ms();
+	index = video_position(v);
+	log_debug("%s %s %dx%d from %.1f s", s->title,
+	    proto_quality_name((enum quality)s->quality), s->width, s->height,
+	    s->start);
+	for (;;) {
+		now = now_ms();
+		if (LOAD(&s->viewers) == 0 && now - s->idle_since >
+		    PLAYER_IDLE_MS)
+			finish(t, s, PLAYER_FREE, NULL);
+		int64_t due = base + (int64_t)((double)(video_position(v) -
+		    index) * 1000.0 / info.fps);
+		STORE(&s->next_due_ms, due);
+		if (due > now) {
+			usleep((useconds_t)(due - now) * 1000);
+			continue;
+		}
+		int r = video_read(v, err);
+
+		if (r < 0)
+			finish(t, s, PLAYER_FAILED, err);
+		if (r == 0) {
+			if ((double)(info.frames - video_position(v)) > info.fps)
+				finish(t, s, PLAYER_FAILED, "the video file "
+				    "ends early (damaged or truncated)");
+			finish(t, s, PLAYER_FINISHED, NULL);
+		}
+		if (video_encode_jpeg(v, s->width, s->height, 80, &jpeg, &len,
+		    err) != 0)
+			finish(t, s, PLAYER_FAILED, err);
+		seq++;
+		if (len <= PLAYER_FRAME_MAX)
+			publish(s, seq, jpeg, len, (uint32_t)llround(
+			    (double)(video_position(v) - 1) * 1000.0 / info.fps),
+			    (seq == 1 ? 0x01 : 0) | (video_position(v) >=
+			    info.frames ? 0x02 : 0));
+		else
+			s->dropped++;
+		free(jpeg);
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * Shared players: one process per playing (title, quality, size) decodes
+ * and encodes each frame once into a ring in POSIX shared memory, from
+ * which every session showing that stream sends it.
+ */
+#ifndef TVCHAT_PLAYER_H
+#define TVCHAT_PLAYER_H
+
+#include <sys/types.h>
+
+#include <semaphore.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define PLAYER_SLOTS		8
+#define PLAYER_RING		8
+#define PLAYER_FRAME_MAX	(256 * 1024)	/* JPEG bytes per frame */
+#define PLAYER_IDLE_MS		2000	/* no viewers this long: exit */
+#define PLAYER_NEAR_S		5.0	/* join a player this close in time */
+
+enum player_state {
+	PLAYER_FREE = 0,
+	PLAYER_REQUESTED,	/* a session asked; the master will fork */
+	PLAYER_RUNNING,
+	PLAYER_FINISHED,	/* played to the end */
+	PLAYER_FAILED,		/* could not play, or crashed */
+};
+
+struct player_frame {
+	uint32_t	seq;		/* 0 while being written */
+	uint32_t	readers;	/* sessions sending it now */
+	uint32_t	pts_ms;
+	uint16_t	width, height;
+	uint8_t		quality;
+	uint8_t		flags;
+	uint32_t	len;
+	uint8_t		data[PLAYER_FRAME_MAX];
+};
+
+struct player_slot {
+	uint32_t		state;
+	uint32_t		generation;
+	pid_t			pid;
+	char			title[VIDEO_NAME_MAX_LEN + 1];
+	uint8_t			quality;
+	uint16_t		width, height;
+	double			start;		/* seconds */
+	int32_t			viewers;
+	int64_t			idle_since;	/* ms, when viewers hit 0 */
+	double			fps;
+	int64_t			frames;
+	double			duration;
+	uint32_t		latest;		/* newest published seq */
+	uint32_t		latest_index;
+	uint32_t		position_ms;	/* of the newest frame */
+	int64_t			next_due_ms;	/* CLOCK_MONOTONIC */
+	uint64_t		dropped;	/* no free ring entry */
+	char			error[128];
+	struct player_frame	ring[PLAYER_RING];
+};
+
+struct player_table {
+	sem_t			lock;
+	pid_t			holder;		/* pid holding the lock, or 0 */
+	pid_t			master;
+	struct player_slot	slots[PLAYER_SLOTS];
+};
+
+/* A session's hold on a player slot. */
+struct player_ref {
+	int		slot;
+	uint32_t	generation;
+};
+
+int		 player_table_create(struct player_table **);
+void		 player_table_destroy(struct player_table *);
+int		 player_join(struct player_table *, const char *, uint8_t, int,
+		    int, double, struct player_ref *, int *);
+void		 player_leave(struct player_table *, struct player_ref *);
+struct player_slot *player_get(struct player_table *,
+		    const struct player_ref *);
+struct player_frame *player_pin_latest(struct player_slot *, uint32_t);
+void		 player_unpin(struct player_frame *);
+void		 player_master_start(struct player_table *,
+		    pid_t (*)(void *, int), void *);
+int		 player_master_reap(struct player_table *, pid_t, int);
+void		 player_main(struct player_table *, int, const char *)
+		    __attribute__((noreturn));
+
+#endif

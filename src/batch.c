@@ -319,6 +319,33 @@ cmd_quality(struct client *c, json_object *cmd)
 		client_send(c, msg_quality(q));
 }
 
+/* watch {room[, name][, quality][, size]}: watch together with a room. */
+static void
+cmd_watch(struct client *c, json_object *cmd)
+{
+	const char	*room = need_str(c, cmd, "room");
+	json_object	*m;
+	enum quality	 q;
+	int		 w = 640, h = 360;
+
+	if (room == NULL || !proto_room_valid(room) ||
+	    (msg_get_str(cmd, "quality") != NULL &&
+	    get_quality(c, cmd, &q) != 0) || get_size(c, cmd, &w, &h) != 0)
+		return;
+	m = msg_new("watch");
+	json_object_object_add(m, "room", json_object_new_string(room));
+	if (msg_get_str(cmd, "name") != NULL)
+		json_object_object_add(m, "name", json_object_get(msg_get(cmd,
+		    "name")));
+	if (msg_get_str(cmd, "quality") != NULL)
+		json_object_object_add(m, "quality", json_object_get(msg_get(
+		    cmd, "quality")));
+	json_object_object_add(m, "size", json_object_new_array());
+	json_object_array_add(msg_get(m, "size"), json_object_new_int(w));
+	json_object_array_add(msg_get(m, "size"), json_object_new_int(h));
+	client_send(c, m);
+}
+
 /* resize {size} */
 static void
 cmd_resize(struct client *c, json_object *cmd)
@@ -436,6 +463,7 @@ static const struct command commands[] = {
 	{ "quality", cmd_quality },
 	{ "resize", cmd_resize },
 	{ "snapshot", cmd_snapshot },
+	{ "watch", cmd_watch },
 	{ "quit", cmd_quit },
 };
 

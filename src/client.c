@@ -517,6 +517,8 @@ static const struct {
 	{ "stream", on_other },
 	{ "stream-end", on_other },
 	{ "quality-changed", on_other },
+	{ "watch", on_other },
+	{ "watch-control", on_other },
 };
 
 /* Handle one frame from the server. */

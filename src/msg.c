@@ -72,6 +72,9 @@ static const char *const stream_end_reasons[] = {
 	"finished", "stopped", "error", NULL
 };
 static const char *const quality_whys[] = { "asked", "auto", NULL };
+static const char *const watch_actions[] = {
+	"pause", "resume", "seek", "quality", NULL
+};
 
 #define REQ	1
 #define OPT	0
@@ -195,6 +198,29 @@ static const struct field f_quality_changed[] = {
 	END
 };
 
+static const struct field f_watch_request[] = {
+	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
+	{ "name", K_STR, OPT, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
+	{ "quality", K_QUALITY, OPT, 0, 0, NULL, 0 },
+	{ "size", K_SIZE, OPT, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_watch_notice[] = {
+	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
+	{ "name", K_STR, REQ, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
+	{ "quality", K_QUALITY, REQ, 0, 0, NULL, 0 },
+	{ "by", K_NAME, REQ, 0, 0, NULL, 0 },
+	END
+};
+static const struct field f_watch_control[] = {
+	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
+	{ "action", K_CHOICE, REQ, 0, 0, watch_actions, 0 },
+	{ "by", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "to", K_NUM, OPT, 0, (int64_t)DURATION_MAX, NULL, 0 },
+	{ "quality", K_QUALITY, OPT, 0, 0, NULL, 0 },
+	END
+};
+
 static const struct spec specs[] = {
 	{ "hello", MSG_TO_SERVER, f_hello },
 	{ "who", MSG_TO_SERVER, f_who_request },
@@ -212,6 +238,7 @@ static const struct spec specs[] = {
 	{ "quality", MSG_TO_SERVER, f_quality_request },
 	{ "resize", MSG_TO_SERVER, f_resize },
 	{ "quit", MSG_TO_SERVER, f_empty },
+	{ "watch", MSG_TO_SERVER, f_watch_request },
 
 	{ "challenge", MSG_TO_CLIENT, f_challenge },
 	{ "welcome", MSG_TO_CLIENT, f_welcome },
@@ -228,6 +255,8 @@ static const struct spec specs[] = {
 	{ "stream", MSG_TO_CLIENT, f_stream },
 	{ "stream-end", MSG_TO_CLIENT, f_stream_end },
 	{ "quality-changed", MSG_TO_CLIENT, f_quality_changed },
+	{ "watch", MSG_TO_CLIENT, f_watch_notice },
+	{ "watch-control", MSG_TO_CLIENT, f_watch_control },
 };
 
 /* Fill why (if any) with a printf-style explanation; return code. */

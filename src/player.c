@@ -107,8 +107,9 @@ player_table_destroy(struct player_table *t)
  * Returns 0 with *ref set, or -1 if every slot is busy.
  */
 int
-player_join(struct player_table *t, const char *title, uint8_t quality, int w,
-    int h, double start, struct player_ref *ref, int *created)
+player_join(struct player_table *t, const char *room, const char *title,
+    uint8_t quality, int w, int h, double start, struct player_ref *ref,
+    int *created)
 {
 	struct player_slot	*s, *free_slot = NULL;
 	double			 at;
@@ -125,7 +126,8 @@ player_join(struct player_table *t, const char *title, uint8_t quality, int w,
 		if ((s->state != PLAYER_RUNNING &&
 		    s->state != PLAYER_REQUESTED) ||
 		    strcmp(s->title, title) != 0 || s->quality != quality ||
-		    s->width != w || s->height != h)
+		    s->width != w || s->height != h || s->room[0] != '\0' ||
+		    room[0] != '\0')
 			continue;
 		at = s->state == PLAYER_REQUESTED ? s->start :
 		    LOAD(&s->position_ms) / 1000.0;
@@ -144,6 +146,9 @@ player_join(struct player_table *t, const char *title, uint8_t quality, int w,
 	s = free_slot;
 	memset(s->title, 0, sizeof s->title);
 	snprintf(s->title, sizeof s->title, "%s", title);
+	snprintf(s->room, sizeof s->room, "%s", room);
+	s->control_gen = s->applied_gen = 0;
+	s->paused = 0;
 	s->quality = quality;
 	s->width = (uint16_t)w;
 	s->height = (uint16_t)h;
@@ -166,6 +171,53 @@ player_join(struct player_table *t, const char *title, uint8_t quality, int w,
 	*created = 1;
 	unlock(t);
 	return 0;
+}
+
+/*
+ * Join the player a room watches together (the newest if several);
+ * returns 0 with *ref set, or -1 if the room watches nothing.
+ */
+int
+player_find_room(struct player_table *t, const char *room,
+    struct player_ref *ref)
+{
+	struct player_slot	*s;
+	int			 best = -1;
+
+	lock(t);
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		s = &t->slots[i];
+		if ((s->state == PLAYER_RUNNING || s->state == PLAYER_REQUESTED)
+		    && proto_name_equal(s->room, room) &&
+		    (best < 0 || s->generation > t->slots[best].generation))
+			best = i;
+	}
+	if (best >= 0) {
+		t->slots[best].viewers++;
+		ref->slot = best;
+		ref->generation = t->slots[best].generation;
+	}
+	unlock(t);
+	return best >= 0 ? 0 : -1;
+}
+
+/* Ask a watch-together player to pause, resume, seek or change quality. */
+void
+player_control(struct player_table *t, const struct player_ref *ref,
+    enum player_action action, double to, uint8_t quality, const char *by)
+{
+	struct player_slot	*s;
+
+	lock(t);
+	s = &t->slots[ref->slot];
+	if (s->generation == ref->generation) {
+		s->control_action = (uint8_t)action;
+		s->control_to = to;
+		s->control_quality = quality;
+		snprintf(s->control_by, sizeof s->control_by, "%s", by);
+		STORE(&s->control_gen, s->control_gen + 1);
+	}
+	unlock(t);
 }
 
 /* Stop viewing: the player notices when its last viewer is gone. */
@@ -354,6 +406,55 @@ publish(struct player_slot *s, uint32_t seq, const uint8_t *jpeg, size_t len,
 	return -1;
 }
 
+/*
+ * Player: carry out the latest watch-together request (pause, resume,
+ * seek, or switching quality at the same position); viewers learn of it
+ * from applied_gen.
+ */
+static void
+apply_control(struct player_table *t, struct player_slot *s,
+    struct library *lib, struct video **v, struct video_info *info)
+{
+	const struct library_title	*title;
+	struct video			*nv;
+	char				 err[VIDEO_ERR_LEN];
+	uint32_t			 gen;
+	double				 at;
+	int				 qi;
+
+	lock(t);
+	gen = s->control_gen;
+	unlock(t);
+	switch (s->control_action) {
+	case PLAYER_PAUSE:
+		STORE(&s->paused, 1);
+		break;
+	case PLAYER_RESUME:
+		STORE(&s->paused, 0);
+		break;
+	case PLAYER_SEEK:
+		at = s->control_to > info->duration ? info->duration :
+		    s->control_to;
+		if (video_seek(*v, (int64_t)llround(at * info->fps), err) != 0)
+			log_warnx("seek: %s", err);
+		break;
+	case PLAYER_QUALITY:
+		title = library_find(lib, s->title);
+		qi = library_quality_index((enum quality)s->control_quality);
+		if (title == NULL || qi < 0 || title->path[qi] == NULL ||
+		    video_open(title->path[qi], &nv, err) != 0)
+			break;
+		at = (double)video_position(*v) / info->fps;
+		video_get_info(nv, info);
+		video_seek(nv, (int64_t)llround(at * info->fps), err);
+		video_close(*v);
+		*v = nv;
+		s->quality = s->control_quality;
+		break;
+	}
+	STORE(&s->applied_gen, gen);
+}
+
 /* The player process for slot i: play until the end or no viewers. */
 void
 player_main(struct player_table *t, int i, const char *videos_dir)
@@ -368,7 +469,7 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 	size_t				 len;
 	int64_t				 base, index, now;
 	uint32_t			 seq = 0;
-	int				 qi;
+	int				 qi, key = 1;
 
 	log_set_prefix("player: ");
 	library_init(&lib, videos_dir);
@@ -396,6 +497,17 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 		if (LOAD(&s->viewers) == 0 && now - s->idle_since >
 		    PLAYER_IDLE_MS)
 			finish(t, s, PLAYER_FREE, NULL);
+		if (LOAD(&s->control_gen) != LOAD(&s->applied_gen)) {
+			apply_control(t, s, &lib, &v, &info);
+			base = now_ms();
+			index = video_position(v);
+			key = 1;
+		}
+		if (LOAD(&s->paused)) {
+			STORE(&s->next_due_ms, now + 100);
+			usleep(10000);
+			continue;
+		}
 		int64_t due = base + (int64_t)((double)(video_position(v) -
 		    index) * 1000.0 / info.fps);
 		STORE(&s->next_due_ms, due);
@@ -420,10 +532,11 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 		if (len <= PLAYER_FRAME_MAX)
 			publish(s, seq, jpeg, len, (uint32_t)llround(
 			    (double)(video_position(v) - 1) * 1000.0 / info.fps),
-			    (seq == 1 ? 0x01 : 0) | (video_position(v) >=
+			    (key ? 0x01 : 0) | (video_position(v) >=
 			    info.frames ? 0x02 : 0));
 		else
 			s->dropped++;
+		key = 0;
 		free(jpeg);
 	}
 }

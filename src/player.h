@@ -38,10 +38,20 @@ struct player_frame {
 	uint8_t		data[PLAYER_FRAME_MAX];
 };
 
+/* A participant's request to a watch-together player. */
+enum player_action {
+	PLAYER_PAUSE = 1,
+	PLAYER_RESUME,
+	PLAYER_SEEK,
+	PLAYER_QUALITY,
+};
+
 struct player_slot {
 	uint32_t		state;
 	uint32_t		generation;
 	pid_t			pid;
+	char			room[ROOM_MAX_LEN + 1];	/* "" unless shared
+							 * by a room */
 	char			title[VIDEO_NAME_MAX_LEN + 1];
 	uint8_t			quality;
 	uint16_t		width, height;
@@ -56,6 +66,14 @@ struct player_slot {
 	uint32_t		position_ms;	/* of the newest frame */
 	int64_t			next_due_ms;	/* CLOCK_MONOTONIC */
 	uint64_t		dropped;	/* no free ring entry */
+	/* Watch together: the last request, and the last one applied. */
+	uint32_t		control_gen;
+	uint32_t		applied_gen;
+	uint8_t			control_action;
+	double			control_to;
+	uint8_t			control_quality;
+	char			control_by[NAME_MAX_LEN + 1];
+	uint32_t		paused;
 	char			error[128];
 	struct player_frame	ring[PLAYER_RING];
 };
@@ -75,8 +93,12 @@ struct player_ref {
 
 int		 player_table_create(struct player_table **);
 void		 player_table_destroy(struct player_table *);
-int		 player_join(struct player_table *, const char *, uint8_t, int,
-		    int, double, struct player_ref *, int *);
+int		 player_join(struct player_table *, const char *, const char *,
+		    uint8_t, int, int, double, struct player_ref *, int *);
+int		 player_find_room(struct player_table *, const char *,
+		    struct player_ref *);
+void		 player_control(struct player_table *, const struct player_ref *,
+		    enum player_action, double, uint8_t, const char *);
 void		 player_leave(struct player_table *, struct player_ref *);
 struct player_slot *player_get(struct player_table *,
 		    const struct player_ref *);

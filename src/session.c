@@ -641,6 +641,28 @@ on_videos(struct session *s, json_object *m)
 	send_msg(s, msg_videos_reply(library_json(s->lib)));
 }
 
+/* watch: watch together with a room; the room is told. */
+static void
+on_watch(struct session *s, json_object *m)
+{
+	struct presence_slot	 me;
+	json_object		*notice;
+
+	if (presence_find(s->presence, s->name, &me, NULL) != 0 ||
+	    !presence_in_room(&me, msg_get_str(m, "room"))) {
+		send_error(s, PROTO_E_NO_SUCH_ROOM, "join the room first");
+		return;
+	}
+	notice = stream_watch(&s->stream, m, now_ms(), s->name);
+	if (notice != NULL) {
+		send_msg(s, json_object_get(notice));
+		broadcast(s, notice);
+	}
+	presence_set_watching(s->presence, &s->ref, s->stream.active ?
+	    s->stream.name : "");
+	s->watching = s->stream.active;
+}
+
 /* play, pause, resume, seek, stop, quality, resize: the stream's. */
 static void
 on_video(struct session *s, json_object *m)
@@ -668,6 +690,7 @@ static const struct dispatch dispatch_table[] = {
 	{ "seek", 1, on_video },
 	{ "quality", 1, on_video },
 	{ "resize", 1, on_video },
+	{ "watch", 1, on_watch },
 };
 
 /* Validate one JSON frame from the client and dispatch it. */

@@ -84,6 +84,7 @@ end_stream(struct stream *st, const char *reason, const char *message)
 	st->v = NULL;
 	st->active = 0;
 	leave_player(st);
+	st->watch_room[0] = '\0';
 	drop_pending(st);
 	st->send(st->arg, msg_stream_end(st->id, reason, message));
 	log_debug("stream %u (%s) ended: %s; %llu sent, %llu dropped", st->id,
@@ -219,8 +220,9 @@ join_player(struct stream *st, const struct library_title *t, int qi,
 	proto_standard_size(st->w, st->h, &w, &h);
 	if (w != st->w || h != st->h)
 		return -1;
-	if (player_join(st->players, t->name, (uint8_t)library_quality_of(qi),
-	    w, h, start, &st->pref, &created) != 0)
+	if (player_join(st->players, "", t->name,
+	    (uint8_t)library_quality_of(qi), w, h, start, &st->pref, &created)
+	    != 0)
 		return -1;
 	if (created)
 		kill(st->players->master, SIGUSR1);
@@ -330,6 +332,144 @@ set_quality(struct stream *st, json_object *m, int64_t now)
 	    "asked"));
 }
 
+/* Watching together: a pause, resume, seek or quality change is the
+ * room's (the player carries it out; everyone is told who did it). */
+static void
+watch_request(struct stream *st, json_object *m, const char *type)
+{
+	const struct library_title	*t;
+	enum quality			 q;
+	int				 qi;
+
+	if (strcmp(type, "pause") == 0)
+		player_control(st->players, &st->pref, PLAYER_PAUSE, 0, 0,
+		    st->me);
+	else if (strcmp(type, "resume") == 0)
+		player_control(st->players, &st->pref, PLAYER_RESUME, 0, 0,
+		    st->me);
+	else if (strcmp(type, "seek") == 0)
+		player_control(st->players, &st->pref, PLAYER_SEEK,
+		    msg_get_num(m, "to", 0), 0, st->me);
+	else if (strcmp(type, "quality") == 0) {
+		proto_quality_from_name(msg_get_str(m, "quality"), &q);
+		t = library_find(st->lib, st->name);
+		qi = library_quality_index(q);
+		if (t == NULL || qi < 0 || t->path[qi] == NULL) {
+			error(st, PROTO_E_NO_SUCH_QUALITY, "watching together "
+			    "needs a quality the video has (not auto)");
+			return;
+		}
+		player_control(st->players, &st->pref, PLAYER_QUALITY, 0,
+		    (uint8_t)q, st->me);
+	} else
+		error(st, PROTO_E_UNEXPECTED, "the picture size is the room's "
+		    "while watching together");
+}
+
+/*
+ * watch {room, name?, quality?, size?}: with a name, start watching it
+ * together with the room (returns the notice for the room: a new object);
+ * without, join what the room is watching (returns NULL).
+ */
+json_object *
+stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
+{
+	const struct library_title	*t;
+	struct player_slot		*s;
+	const char			*room = msg_get_str(m, "room");
+	const char			*name = msg_get_str(m, "name");
+	json_object			*size = msg_get(m, "size"), *notice;
+	enum quality			 q = QUALITY_720P;
+	int				 qi, w = 640, h = 360, created = 0;
+
+	snprintf(st->me, sizeof st->me, "%s", me);
+	if (st->players == NULL) {
+		error(st, PROTO_E_VIDEO, "this server does not share players");
+		return NULL;
+	}
+	if (size != NULL) {
+		w = json_object_get_int(json_object_array_get_idx(size, 0));
+		h = json_object_get_int(json_object_array_get_idx(size, 1));
+	}
+	proto_standard_size(w, h, &w, &h);
+	if (name == NULL) {
+		struct player_ref ref;
+
+		if (player_find_room(st->players, room, &ref) != 0) {
+			error(st, PROTO_E_NO_SUCH_VIDEO, "that room is not "
+			    "watching anything");
+			return NULL;
+		}
+		end_stream(st, "stopped", "watching with the room");
+		st->pref = ref;
+		s = &st->players->slots[ref.slot];
+		t = library_find(st->lib, s->title);
+		qi = library_quality_index((enum quality)s->quality);
+		if (t == NULL || qi < 0 || t->path[qi] == NULL) {
+			player_leave(st->players, &st->pref);
+			error(st, PROTO_E_NO_SUCH_VIDEO, "that video is gone");
+			return NULL;
+		}
+		w = s->width;
+		h = s->height;
+		st->watch_seen = s->applied_gen;
+	} else {
+		if (msg_get_str(m, "quality") != NULL)
+			proto_quality_from_name(msg_get_str(m, "quality"), &q);
+		t = library_find(st->lib, name);
+		if (t == NULL) {
+			error(st, PROTO_E_NO_SUCH_VIDEO, "no video of that "
+			    "name");
+			return NULL;
+		}
+		qi = q == QUALITY_AUTO ? auto_start(t) :
+		    library_quality_index(q);
+		if (qi < 0 || t->path[qi] == NULL) {
+			error(st, PROTO_E_NO_SUCH_QUALITY, "this video has no "
+			    "such quality");
+			return NULL;
+		}
+		end_stream(st, "stopped", "watching with the room");
+		if (player_join(st->players, room, t->name,
+		    (uint8_t)library_quality_of(qi), w, h, 0, &st->pref,
+		    &created) != 0) {
+			error(st, PROTO_E_VIDEO, "too many videos playing; try "
+			    "again later");
+			return NULL;
+		}
+		if (created)
+			kill(st->players->master, SIGUSR1);
+		st->watch_seen = 0;
+	}
+	snprintf(st->name, sizeof st->name, "%s", t->name);
+	snprintf(st->watch_room, sizeof st->watch_room, "%s", room);
+	st->shared = 1;
+	st->shared_seq = 0;
+	st->qi = qi;
+	st->info = t->info[qi];
+	st->frame_ms = 1000.0 / st->info.fps;
+	st->w = w;
+	st->h = h;
+	st->active = 1;
+	st->paused = 0;
+	st->auto_quality = 0;
+	st->id++;
+	st->seq = 0;
+	st->key = 1;
+	st->sent = st->dropped = 0;
+	st->window_start = st->clean_since = now;
+	announce(st);
+	if (name == NULL)
+		return NULL;
+	notice = msg_new("watch");
+	json_object_object_add(notice, "room", json_object_new_string(room));
+	json_object_object_add(notice, "name", json_object_new_string(t->name));
+	json_object_object_add(notice, "quality", json_object_new_string(
+	    proto_quality_name(library_quality_of(qi))));
+	json_object_object_add(notice, "by", json_object_new_string(me));
+	return notice;
+}
+
 /* Handle a video request from the client. */
 void
 stream_request(struct stream *st, json_object *m, int64_t now)
@@ -349,6 +489,10 @@ stream_request(struct stream *st, json_object *m, int64_t now)
 	}
 	if (strcmp(type, "stop") == 0) {
 		end_stream(st, "stopped", NULL);
+		return;
+	}
+	if (st->shared && st->watch_room[0] != '\0') {
+		watch_request(st, m, type);
 		return;
 	}
 	if (go_private(st, now) != 0)
@@ -387,12 +531,15 @@ stream_timeout(const struct stream *st, int64_t now)
 {
 	int64_t	due;
 
-	if (!st->active || st->paused)
+	if (!st->active || (st->paused && st->watch_room[0] == '\0'))
 		return -1;
 	if (st->shared) {
 		const struct player_slot *s = player_get(st->players,
 		    &st->pref);
 
+		if (s != NULL && s->applied_gen != st->watch_seen &&
+		    st->watch_room[0] != '\0')
+			return 0;
 		if (s == NULL || LOAD_STATE(s) != PLAYER_RUNNING ||
 		    s->latest != st->shared_seq)
 			return s == NULL || s->latest != st->shared_seq ? 0 : 20;
@@ -496,6 +643,36 @@ queue_frame(struct stream *st, int last)
 	return 0;
 }
 
+/* Watching together: tell the client what a participant changed. */
+static void
+watch_notices(struct stream *st, struct player_slot *s)
+{
+	static const char *const actions[] = {
+		"", "pause", "resume", "seek", "quality"
+	};
+	uint32_t	 gen = __atomic_load_n(&s->applied_gen, __ATOMIC_SEQ_CST);
+	json_object	*m;
+
+	if (gen == st->watch_seen || s->control_action < 1 ||
+	    s->control_action > 4)
+		return;
+	st->watch_seen = gen;
+	m = msg_new("watch-control");
+	json_object_object_add(m, "room", json_object_new_string(s->room));
+	json_object_object_add(m, "action",
+	    json_object_new_string(actions[s->control_action]));
+	json_object_object_add(m, "by",
+	    json_object_new_string(s->control_by));
+	if (s->control_action == PLAYER_SEEK)
+		json_object_object_add(m, "to",
+		    json_object_new_double(s->control_to));
+	if (s->control_action == PLAYER_QUALITY)
+		json_object_object_add(m, "quality", json_object_new_string(
+		    proto_quality_name((enum quality)s->control_quality)));
+	st->paused = s->control_action == PLAYER_PAUSE;
+	st->send(st->arg, m);
+}
+
 /* A shared stream: take the player's newest frame, or notice its end. */
 static void
 shared_tick(struct stream *st)
@@ -509,6 +686,8 @@ shared_tick(struct stream *st)
 		end_stream(st, "error", "the player is gone");
 		return;
 	}
+	if (st->watch_room[0] != '\0')
+		watch_notices(st, s);
 	state = LOAD_STATE(s);
 	if ((f = player_pin_latest(s, st->shared_seq)) != NULL) {
 		if (st->shared_seq != 0 && f->seq > st->shared_seq + 1)

@@ -54,6 +54,9 @@ struct stream {
 	int			 shared;
 	uint32_t		 shared_seq;	/* player's seq last taken */
 	uint32_t		 shared_pts_ms;	/* and its time */
+	char			 watch_room[ROOM_MAX_LEN + 1];	/* together */
+	uint32_t		 watch_seen;	/* player's applied_gen seen */
+	char			 me[NAME_MAX_LEN + 1];	/* for "by" */
 	/* Counters, and the window that drives the automatic quality. */
 	uint64_t		 sent, dropped;
 	int64_t			 window_start;
@@ -65,6 +68,8 @@ void	stream_init(struct stream *, struct library *, struct player_table *,
 	    stream_send_fn, void *);
 void	stream_free(struct stream *);
 void	stream_request(struct stream *, json_object *, int64_t);
+json_object *stream_watch(struct stream *, json_object *, int64_t,
+	    const char *);
 int	stream_timeout(const struct stream *, int64_t);
 void	stream_tick(struct stream *, int64_t);
 int	stream_pending(const struct stream *);

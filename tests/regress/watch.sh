@@ -1,0 +1,86 @@
+#!/bin/bash
+# Watching together: a room shares one playback. A pause, a seek or a
+# quality change by any participant applies to everyone, who are told
+# who did it.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+mkdir -p "$WORK/videos"
+for q in 240p:426x240 720p:1280x720; do
+	ffmpeg -nostdin -loglevel error -f lavfi \
+	    -i "testsrc2=size=${q#*:}:rate=30" -t 30 -c:v libx264 \
+	    -preset ultrafast -pix_fmt yuv420p "$WORK/videos/clip_${q%%:*}.mp4" ||
+	    exit 1
+done
+start_server -v "$WORK/videos" || exit 1
+for u in ann bob; do
+	start_client "$u"
+	wait_for "$WORK/$u.out" '"event":"welcome"' 30 || exit 1
+done
+wait_for "$WORK/ann.out" '"event":"join".*"name":"bob"'
+# since NAME MARK: the lines of NAME's output after line MARK.
+since() {
+	tail -n +"$(($2 + 1))" "$WORK/$1.out"
+}
+mark() {
+	wc -l <"$WORK/$1.out"
+}
+
+say_to ann '{"cmd":"watch","room":"#lobby","name":"clip","quality":"240p","size":[320,180]}'
+check "the room is invited" \
+    wait_for "$WORK/bob.out" '"event":"watch","room":"#lobby","name":"clip","quality":"240p","by":"ann"'
+say_to bob '{"cmd":"watch","room":"#lobby"}'
+check "bob joins the playback" \
+    wait_for "$WORK/bob.out" '"event":"frame".*"seq":[0-9]*[0-9][0-9],' 10
+check "... of the same player" \
+    test "$(grep -c 'player [0-9]* started' "$WORK/server.log")" -eq 1
+
+say_to ann '{"cmd":"pause"}'
+check "bob is told that ann paused" \
+    wait_for "$WORK/bob.out" '"event":"watch-control","room":"#lobby","action":"pause","by":"ann"'
+sleep 0.5
+m=$(mark bob)
+sleep 1
+check "... and gets no frames while paused" \
+    test "$(since bob "$m" | count /dev/stdin '"event":"frame"')" -eq 0
+paused_at=$(grep '"event":"frame"' "$WORK/bob.out" | tail -1 | json_field pts)
+
+m=$(mark ann)
+say_to bob '{"cmd":"resume"}'
+check "ann is told that bob resumed" \
+    wait_for "$WORK/ann.out" '"action":"resume","by":"bob"'
+check "... and frames come again for ann" \
+    wait_for "$WORK/ann.out" '"event":"frame"' 5
+first=$(since ann "$m" | grep '"event":"frame"' | head -1 | json_field pts)
+check "... from where they stopped ($paused_at, then $first)" \
+    test "$first" -gt "$paused_at" -a "$first" -le $((paused_at + 1500))
+
+ma=$(mark ann)
+mb=$(mark bob)
+say_to ann '{"cmd":"seek","to":20}'
+check "bob is told that ann seeked" \
+    wait_for "$WORK/bob.out" '"action":"seek","by":"ann","to":20'
+sleep 1.5
+for u in ann bob; do
+	m=$ma
+	[ "$u" = bob ] && m=$mb
+	pts=$(since "$u" "$m" | grep '"event":"frame"' | tail -1 | json_field pts)
+	check "the seek moves $u too (pts $pts)" \
+	    test "${pts:-0}" -ge 20000 -a "${pts:-0}" -le 23000
+done
+
+mb=$(mark bob)
+say_to bob '{"cmd":"quality","quality":"720p"}'
+check "ann is told that bob changed the quality" \
+    wait_for "$WORK/ann.out" '"action":"quality","by":"bob","quality":"720p"'
+check "... and gets 720p frames" \
+    wait_for "$WORK/ann.out" '"event":"frame".*"quality":"720p"' 5
+check "... as does bob" \
+    wait_for "$WORK/bob.out" '"event":"frame".*"quality":"720p"' 5
+
+say_to ann '{"cmd":"who"}'
+check "the roster shows both watching the clip" \
+    wait_for "$WORK/ann.out" '"event":"who".*"name":"ann".*"watching":"clip".*"name":"bob".*"watching":"clip"|"event":"who".*"name":"bob".*"watching":"clip".*"name":"ann".*"watching":"clip"'
+say_to bob '{"cmd":"watch","room":"#nowhere"}'
+check "watching with a room you are not in is refused" \
+    wait_for "$WORK/bob.out" '"code":"no-such-room"'
+finish

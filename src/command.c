@@ -292,6 +292,43 @@ cmd_quality(struct tui *t, char *args)
 		client_send(&t->client, msg_quality(q));
 }
 
+/* /watch #room [name [quality]]: watch together with a room. */
+static void
+cmd_watch(struct tui *t, char *args)
+{
+	char		*room = next_word(&args), *name = next_word(&args);
+	char		*qname = next_word(&args);
+	json_object	*m;
+	enum quality	 q;
+	int		 w, h;
+
+	if (room == NULL || !proto_room_valid(room)) {
+		tui_system(t, LINE_ERROR, "usage: /watch #room [name "
+		    "[240p|720p|1440p]]");
+		return;
+	}
+	if (qname != NULL && (proto_quality_from_name(qname, &q) != 0 ||
+	    q == QUALITY_AUTO)) {
+		tui_system(t, LINE_ERROR, "%s: quality is 240p, 720p or 1440p",
+		    qname);
+		return;
+	}
+	if (!need_connection(t))
+		return;
+	tui_video_size(t, &w, &h);
+	m = msg_new("watch");
+	json_object_object_add(m, "room", json_object_new_string(room));
+	if (name != NULL)
+		json_object_object_add(m, "name", json_object_new_string(name));
+	if (qname != NULL)
+		json_object_object_add(m, "quality",
+		    json_object_new_string(qname));
+	json_object_object_add(m, "size", json_object_new_array());
+	json_object_array_add(msg_get(m, "size"), json_object_new_int(w));
+	json_object_array_add(msg_get(m, "size"), json_object_new_int(h));
+	client_send(&t->client, m);
+}
+
 /* /window and /ascii: where the picture goes. */
 static void
 cmd_window(struct tui *t, char *args)
@@ -352,6 +389,8 @@ static const struct command commands[] = {
 	    cmd_seek },
 	{ "stop", "", "stop the video (F8)", cmd_stop },
 	{ "quality", "q|auto", "change the video quality", cmd_quality },
+	{ "watch", "#room [name [q]]", "watch together with a room (with "
+	    "a name: start it; without: join it)", cmd_watch },
 	{ "render", "ascii|blocks", "how video is drawn here (ascii: "
 	    "[none|ordered|fstein] [ascii|shades|blocks])", cmd_render },
 	{ "window", "", "show the video in a window", cmd_window },

@@ -361,9 +361,10 @@ watch_request(struct stream *st, json_object *m, const char *type)
 		}
 		player_control(st->players, &st->pref, PLAYER_QUALITY, 0,
 		    (uint8_t)q, st->me);
-	} else
-		error(st, PROTO_E_UNEXPECTED, "the picture size is the room's "
-		    "while watching together");
+	} else {
+		/* The size is the room's: the client scales what it gets. */
+		announce(st);
+	}
 }
 
 /*

@@ -318,7 +318,8 @@ on_event(void *arg, json_object *ev)
 		tui_system(t, LINE_SYSTEM, "You now trust %s's key %s",
 		    ev_str(ev, "name"), ev_str(ev, "fingerprint"));
 	else if (strcmp(e, "stream") == 0 || strcmp(e, "stream-end") == 0 ||
-	    strcmp(e, "quality-changed") == 0 || strcmp(e, "videos") == 0)
+	    strcmp(e, "quality-changed") == 0 || strcmp(e, "videos") == 0 ||
+	    strcmp(e, "watch") == 0 || strcmp(e, "watch-control") == 0)
 		video_event(t, e, ev);
 	else if (strcmp(e, "closed") == 0) {
 		t->connected = 0;
@@ -676,7 +677,9 @@ on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 
 	if (!v->active || h->stream_id != v->id)
 		return;
-	if (h->seq > v->next_seq)
+	/* A gap in the numbers is frames the server dropped (but joining a
+	 * shared stream starts wherever it is). */
+	if (h->seq > v->next_seq && v->frames > 0)
 		v->dropped += h->seq - v->next_seq;
 	v->next_seq = h->seq + 1;
 	v->frames++;
@@ -756,6 +759,31 @@ video_event(struct tui *t, const char *e, json_object *ev)
 		tui_system(t, LINE_SYSTEM, "Quality now %s (%s)", v->quality,
 		    strcmp(ev_str(ev, "why"), "auto") == 0 ? "automatic" :
 		    "as asked");
+	} else if (strcmp(e, "watch") == 0) {
+		if (proto_name_equal(ev_str(ev, "by"), t->client.name))
+			tui_system(t, LINE_SYSTEM, "You are watching %s with "
+			    "%s.", ev_str(ev, "name"), ev_str(ev, "room"));
+		else
+			tui_system(t, LINE_SYSTEM, "%s invites %s to watch %s "
+			    "(%s): /watch %s to join.", ev_str(ev, "by"),
+			    ev_str(ev, "room"), ev_str(ev, "name"),
+			    ev_str(ev, "quality"), ev_str(ev, "room"));
+	} else if (strcmp(e, "watch-control") == 0) {
+		const char *a = ev_str(ev, "action");
+
+		if (strcmp(a, "pause") == 0 || strcmp(a, "resume") == 0)
+			v->paused = strcmp(a, "pause") == 0;
+		if (strcmp(a, "seek") == 0)
+			tui_system(t, LINE_SYSTEM, "%s moved %s's video to "
+			    "%.0f s.", ev_str(ev, "by"), ev_str(ev, "room"),
+			    msg_get_num(ev, "to", 0));
+		else if (strcmp(a, "quality") == 0)
+			tui_system(t, LINE_SYSTEM, "%s switched %s's video to "
+			    "%s.", ev_str(ev, "by"), ev_str(ev, "room"),
+			    ev_str(ev, "quality"));
+		else
+			tui_system(t, LINE_SYSTEM, "%s %sd %s's video.",
+			    ev_str(ev, "by"), a, ev_str(ev, "room"));
 	} else if (strcmp(e, "videos") == 0) {
 		list = msg_get(ev, "videos");
 		tui_system(t, LINE_SYSTEM, "%zu videos (/play name [quality]):",

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "utf8.h"
+
 #define INPUT_MAX		(64 * 1024)	/* code points on one line */
 #define INPUT_HISTORY		500
 
@@ -55,7 +57,5 @@ void	 input_complete_reset(struct input *);
 int	 input_width(uint32_t);
 size_t	 input_view(struct input *, int, size_t *, int *);
 
-uint32_t utf8_decode(const uint8_t *, size_t, size_t *);
-size_t	 utf8_encode(uint32_t, char *);
 
 #endif

@@ -1,22 +1,23 @@
-/* Strict UTF-8 validation (RFC 3629): no overlongs, surrogates or NULs. */
+/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or NULs; decoding. */
 #include "config.h"
 
 #include "utf8.h"
 
 /*
- * Return the length of the UTF-8 sequence at p[0..len), or 0 if it is not
- * a valid, shortest-form encoding of a scalar value other than U+0000.
+ * Return the length of the UTF-8 sequence at p[0..len) and store its code
+ * point in *out, or return 0 if it is not a valid, shortest-form encoding
+ * of a scalar value.
  */
 static size_t
-utf8_sequence(const uint8_t *p, size_t len)
+utf8_sequence(const uint8_t *p, size_t len, uint32_t *out)
 {
 	uint32_t	cp;
 	size_t		n, i;
 
-	if (p[0] == 0)
-		return 0;
-	if (p[0] < 0x80)
+	if (p[0] < 0x80) {
+		*out = p[0];
 		return 1;
+	}
 	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
 		n = 2;
 		cp = p[0] & 0x1f;
@@ -38,17 +39,60 @@ utf8_sequence(const uint8_t *p, size_t len)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return n;
+}
+
+/* Decode one UTF-8 sequence at p (len bytes); *used gets its length.
+ * Invalid bytes decode as U+FFFD one byte at a time. */
+uint32_t
+utf8_decode(const uint8_t *p, size_t len, size_t *used)
+{
+	uint32_t	cp;
+
+	if ((*used = utf8_sequence(p, len, &cp)) == 0) {
+		*used = 1;
+		return 0xfffd;
+	}
+	return cp;
+}
+
+/* Encode cp as UTF-8 into out (4 bytes room); return the length. */
+size_t
+utf8_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
 }
 
 /* Return 1 if p[0..len) is valid UTF-8 without NUL bytes, else 0. */
 int
 utf8_valid(const uint8_t *p, size_t len)
 {
-	size_t	i = 0, n;
+	size_t		i = 0, n;
+	uint32_t	cp;
 
 	while (i < len) {
-		if ((n = utf8_sequence(p + i, len - i)) == 0)
+		/* NUL is valid UTF-8 but never valid in our text. */
+		if (p[i] == 0 || (n = utf8_sequence(p + i, len - i, &cp)) == 0)
 			return 0;
 		i += n;
 	}

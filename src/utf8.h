@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int	utf8_valid(const uint8_t *, size_t);
+int		utf8_valid(const uint8_t *, size_t);
+uint32_t	utf8_decode(const uint8_t *, size_t, size_t *);
+size_t		utf8_encode(uint32_t, char *);
 size_t	utf8_count(const uint8_t *, size_t);
 
 #endif

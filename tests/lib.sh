@@ -134,6 +134,26 @@ close_client() {
 	eval "exec ${!var}>&-"
 }
 
+# make_clip NAME SECONDS QUALITY...: a testsrc2 clip in $WORK/videos as
+# NAME_QUALITY.mp4 for each quality (240p, 720p, 1440p), 30 fps.
+make_clip() {
+	local name=$1 secs=$2 q size
+	shift 2
+	mkdir -p "$WORK/videos"
+	for q in "$@"; do
+		case $q in
+		240p) size=426x240 ;;
+		720p) size=1280x720 ;;
+		1440p) size=2560x1440 ;;
+		*) return 1 ;;
+		esac
+		ffmpeg -nostdin -loglevel error -f lavfi \
+		    -i "testsrc2=size=$size:rate=30" -t "$secs" -c:v libx264 \
+		    -preset ultrafast -pix_fmt yuv420p \
+		    "$WORK/videos/${name}_$q.mp4" || return 1
+	done
+}
+
 # Print the JSON value at a dotted path of each line (jq is not needed).
 json_field() {
 	"$PYTHON3" -c '

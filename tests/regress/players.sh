@@ -5,13 +5,7 @@
 # and the server stays healthy; a stalled viewer costs the others nothing.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
-mkdir -p "$WORK/videos"
-for q in 240p:426x240 720p:1280x720; do
-	ffmpeg -nostdin -loglevel error -f lavfi \
-	    -i "testsrc2=size=${q#*:}:rate=30" -t 30 -c:v libx264 \
-	    -preset ultrafast -pix_fmt yuv420p "$WORK/videos/clip_${q%%:*}.mp4" ||
-	    exit 1
-done
+make_clip clip 30 240p 720p || exit 1
 start_server -v "$WORK/videos" || exit 1
 for u in ann bob cy; do
 	start_client "$u"

@@ -4,47 +4,14 @@
 # (a screenshot of it) falling back to ASCII when the window is closed.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
-TMUX_SOCKET="tvchat-vtest-$$"
-tm() {
-	tmux -L "$TMUX_SOCKET" "$@"
-}
+. "$top_srcdir/tests/tmux.sh"
 XVFB_PID=""
 video_cleanup() {
-	tm kill-server 2>/dev/null
 	[ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
-	cleanup
+	tmux_cleanup
 }
 trap video_cleanup EXIT
 
-screen() {
-	tm capture-pane -t "$1" -p
-}
-wait_screen() {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
-		if screen "$1" | grep -qE -- "$2"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "# screen of $1 never showed /$2/:" >&2
-	screen "$1" | sed 's/^/#   /' >&2
-	return 1
-}
-type_line() {
-	tm send-keys -t "$1" -l "$2"
-	tm send-keys -t "$1" Enter
-}
-# tui_start NAME [DISPLAY]: a 100x36 TUI client.
-tui_start() {
-	mkdir -p "$WORK/keys/$1"
-	tm new-session -d -s "$1" -x 100 -y 36 \
-	    "env -u DISPLAY -u WAYLAND_DISPLAY ${2:+DISPLAY=$2} \
-	    XDG_CONFIG_HOME='$WORK/keys/$1/config' \
-	    XDG_DATA_HOME='$WORK/keys/$1/data' TERM=tmux-256color \
-	    LANG=C.UTF-8 '$TVCHAT' -p $PORT -n $1 127.0.0.1 \
-	    2>'$WORK/$1.err'; echo \"EXITED \$?\"; sleep 60"
-}
 # art_rows NAME: rows of the screen that look like ASCII art (many
 # non-space characters in the left 70 columns, no timestamp).
 art_rows() {
@@ -53,15 +20,9 @@ art_rows() {
 	    wc -l
 }
 
-mkdir -p "$WORK/videos"
-for q in 240p:426x240 720p:1280x720; do
-	ffmpeg -nostdin -loglevel error -f lavfi \
-	    -i "testsrc2=size=${q#*:}:rate=30" -t 20 -c:v libx264 \
-	    -preset ultrafast -pix_fmt yuv420p "$WORK/videos/clip_${q%%:*}.mp4" ||
-	    exit 1
-done
+make_clip clip 20 240p 720p || exit 1
 start_server -v "$WORK/videos" || exit 1
-tui_start alice
+tui_start alice 100 36 tmux-256color
 wait_screen alice 'Connected to' 30 || exit 1
 start_client bob
 wait_for "$WORK/bob.out" '"event":"welcome"' 30
@@ -116,7 +77,7 @@ for i in $(seq 50); do
 	DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && break
 	sleep 0.1
 done
-tui_start carol ":$n"
+tui_start carol 100 36 tmux-256color "" ":$n"
 wait_screen carol 'Connected to' 30
 type_line carol "/play clip 720p"
 wait_screen carol '> clip 720p'

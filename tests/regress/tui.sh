@@ -3,58 +3,7 @@
 # read their screens as a person would.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
-TMUX_SOCKET="tvchat-test-$$"
-tm() {
-	tmux -L "$TMUX_SOCKET" "$@"
-}
-tui_cleanup() {
-	tm kill-server 2>/dev/null
-	cleanup
-}
-trap tui_cleanup EXIT
-
-# tui_start NAME COLS ROWS [TERM [KEYDIR]]: tvchat in a tmux session.
-tui_start() {
-	local name=$1 cols=$2 rows=$3 term=${4:-xterm-256color}
-	local dir=${5:-$WORK/keys/$1}
-	mkdir -p "$dir"
-	tm new-session -d -s "$name" -x "$cols" -y "$rows" \
-	    "env XDG_CONFIG_HOME='$dir/config' XDG_DATA_HOME='$dir/data' \
-	    TERM=$term LANG=C.UTF-8 '$TVCHAT' -p $PORT -n $name 127.0.0.1 \
-	    2>'$WORK/$name.err'; echo \"EXITED \$?\"; sleep 60"
-}
-screen() {
-	tm capture-pane -t "$1" -p
-}
-# wait_screen NAME REGEX [SECONDS]: wait until the screen matches.
-wait_screen() {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
-		if screen "$1" | grep -qE -- "$2"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "# screen of $1 never showed /$2/:" >&2
-	screen "$1" | sed 's/^/#   /' >&2
-	return 1
-}
-# wait_count NAME REGEX N [SECONDS]: wait until N lines match.
-wait_count() {
-	local i
-	for i in $(seq $((${4:-10} * 10))); do
-		if [ "$(screen "$1" | grep -cE -- "$2")" -ge "$3" ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-# type_line NAME TEXT: type a line and press Enter.
-type_line() {
-	tm send-keys -t "$1" -l "$2"
-	tm send-keys -t "$1" Enter
-}
+. "$top_srcdir/tests/tmux.sh"
 
 start_server || exit 1
 tui_start alice 80 24
@@ -92,7 +41,7 @@ tm send-keys -t alice -l "/he"
 tm send-keys -t alice Tab
 check "Tab completes commands" wait_screen alice '^\[#lobby\] /help$'
 tm send-keys -t alice Enter
-check "/help lists the commands" wait_screen alice '/verify name - '
+check "/help lists the commands" wait_screen alice '/quit +- leave tvchat'
 type_line alice "/frobnicate"
 check "an unknown command says so" \
     wait_screen alice 'unknown command /frobnicate'

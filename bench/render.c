@@ -468,10 +468,9 @@ curses_close(struct term_out *t)
 }
 
 /*
- * Redraw the picture the way src/tui.c's draw() does (erase, draw every
- * cell, refresh) and return the bytes ncurses wrote; *ns gets the CPU
- * time. ASCII cells take their pair through attr_set(), not
- * COLOR_PAIR(), which would cut pairs above 255 to their low 8 bits.
+ * Redraw the picture the way src/tui.c's draw() and draw_video() do
+ * (erase, every cell through setcchar() with its extended pair, refresh)
+ * and return the bytes ncurses wrote; *ns gets the CPU time.
  */
 static size_t
 curses_draw(struct term_out *t, const struct render *r, int64_t *ns)
@@ -479,6 +478,7 @@ curses_draw(struct term_out *t, const struct render *r, int64_t *ns)
 	struct stat	st;
 	uint32_t	ch, top, bottom;
 	int		fg, bg, pair;
+	wchar_t		wc[2] = { 0, 0 };
 	cchar_t		cc;
 	int64_t		start;
 
@@ -488,6 +488,7 @@ curses_draw(struct term_out *t, const struct render *r, int64_t *ns)
 	start = cpu_ns();
 	erase();
 	for (int y = 0; y < r->rows; y++) {
+		move(y, 0);
 		for (int x = 0; x < r->cols; x++) {
 			if (r->mode == RENDER_BLOCKS) {
 				render_cell_rgb(r, x, y, &top, &bottom);
@@ -503,11 +504,12 @@ curses_draw(struct term_out *t, const struct render *r, int64_t *ns)
 			fg = fg < 0 ? 7 : caca_to_curses(fg);
 			bg = bg < 0 ? 0 : caca_to_curses(bg);
 			pair = t->pairs16 ? PAIR_VIDEO0 + fg * 16 + bg : 0;
-			attr_set(A_NORMAL, (short)pair, NULL);
-			mvaddch(y, x, (chtype)ch);
+			wc[0] = (wchar_t)ch;
+			setcchar(&cc, wc, A_NORMAL, 0, &pair);
+			add_wch(&cc);
 		}
 	}
-	attr_set(A_NORMAL, 0, NULL);
+	attrset(A_NORMAL);
 	refresh();
 	*ns = cpu_ns() - start;
 	fflush(t->out);

@@ -135,6 +135,18 @@ timed() {
 	    "$(wc -c <"$out.out")"
 }
 
+# How many pictures mpv tct drew into FILE: it starts each with a cursor
+# move to the picture's top row (not 0;0 when the picture is letterboxed).
+draws_in() {
+	local first
+	first=$(grep -aom1 $'\e\\[[0-9]*;[0-9]*f' "$1" | head -1)
+	if [ -z "$first" ]; then
+		echo 0
+		return
+	fi
+	grep -aoF "$first" "$1" | wc -l
+}
+
 # mpv_run PANE CELLS NAME LABEL INPUT [MPV-OPTIONS]: mpv --vo=tct at the
 # picture's cells, all frames and then one frame; the difference over the
 # difference in frames drawn (mpv draws a few twice) is the cost of one
@@ -148,9 +160,9 @@ mpv_run() {
 	set -- --no-config --vo=tct --vo-tct-width="$w" --vo-tct-height="$h" \
 	    --really-quiet --no-audio --untimed --mf-fps=25 "$@" "$input"
 	all=$(timed "$WORK/mpv" mpv "$@")
-	draws=$(grep -ao $'\e\\[0;0f' "$WORK/mpv.out" | wc -l)
+	draws=$(draws_in "$WORK/mpv.out")
 	one=$(timed "$WORK/mpv1" mpv --frames=1 "$@")
-	draws1=$(grep -ao $'\e\\[0;0f' "$WORK/mpv1.out" | wc -l)
+	draws1=$(draws_in "$WORK/mpv1.out")
 	if [ -z "${all%% *}" ] || [ -z "${one%% *}" ] ||
 	    [ "$draws" -le "$draws1" ]; then
 		echo "!! $pane: mpv $name failed:" \
@@ -166,12 +178,14 @@ mpv_run() {
 	rm -f "$WORK/mpv.out" "$WORK/mpv1.out"
 }
 
-# Keep the last frame mpv drew at one-frame as plain rows for ansi2png.
+# Keep the last picture of the one-frame run as plain rows for ansi2png.
 mpv_sample() {
-	local f="$SAMPLES/$1-$(echo "$2" | tr '/ ' '--').ansi"
-	awk 'BEGIN { RS = "\033\\[0;0f" } { last = $0 } END { printf "%s", last }' \
-	    "$WORK/mpv1.out" | sed 's/\x1b\[[0-9]*;[0-9]*f/\n/g' |
-	    sed '1{/^$/d}' >"$f"
+	local f="$SAMPLES/$1-$(echo "$2" | tr '/ ' '--').ansi" first
+	first=$(grep -aom1 $'\e\\[[0-9]*;[0-9]*f' "$WORK/mpv1.out" | head -1)
+	FIRST=${first/[/\\[} awk 'BEGIN { RS = ENVIRON["FIRST"] }
+	    NR > 1 && length($0) > 0 { last = $0 }
+	    END { printf "%s", last }' "$WORK/mpv1.out" |
+	    sed 's/\x1b\[[0-9]*;[0-9]*f/\n/g' >"$f"
 }
 
 # img2txt on each frame the ASCII renderer gets, one process per frame as
@@ -329,12 +343,12 @@ targets() {
 		m = median(fb["mpv-tct/same-jpegs/24bit"])
 		printf "Target, fewer bytes per frame than mpv tct (same " \
 		    "picture, its default 24-bit, %.0f B): full redraw %.0f " \
-		    "B, %s; ncurses update %.0f B, %s.\n", m, f,
-		    f < m ? "met" : "missed", c, c < m ? "met" : "missed"
+		    "B (%.2fx), %s; ncurses update %.0f B (%.2fx), %s.\n", m,
+		    f, f / m, f < m ? "met" : "missed", c, c / m,
+		    c < m ? "met" : "missed"
 		m = median(fb["mpv-tct/same-jpegs/256"])
 		printf "Against mpv tct --vo-tct-256 (%.0f B): full redraw " \
-		    "%s, ncurses update %s.\n", m, f < m ? "fewer" : "not fewer",
-		    c < m ? "fewer" : "not fewer"
+		    "%.3fx, ncurses update %.2fx.\n", m, f / m, c / m
 	}'
 }
 

@@ -498,6 +498,23 @@ on_other(struct client *c, json_object *m)
 	emit(c, ev);
 }
 
+/* watch: an invitation, shown only to members of the room. */
+static void
+on_watch(struct client *c, json_object *m)
+{
+	struct peer	*me = client_peer(c, c->name);
+	const char	*room = msg_get_str(m, "room");
+
+	for (size_t i = 0; me != NULL && me->rooms != NULL &&
+	    i < json_object_array_length(me->rooms); i++) {
+		if (proto_name_equal(json_object_get_string(
+		    json_object_array_get_idx(me->rooms, i)), room)) {
+			on_other(c, m);
+			return;
+		}
+	}
+}
+
 static const struct {
 	const char	*type;
 	void		(*handler)(struct client *, json_object *);
@@ -517,7 +534,7 @@ static const struct {
 	{ "stream", on_other },
 	{ "stream-end", on_other },
 	{ "quality-changed", on_other },
-	{ "watch", on_other },
+	{ "watch", on_watch },
 	{ "watch-control", on_other },
 };
 

@@ -201,7 +201,7 @@ static const struct field f_quality_changed[] = {
 static const struct field f_watch_request[] = {
 	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
 	{ "name", K_STR, OPT, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
-	{ "quality", K_QUALITY, OPT, 0, 0, NULL, 0 },
+	{ "quality", K_QUALITY, OPT, 1, 0, NULL, 0 },
 	{ "size", K_SIZE, OPT, 0, 0, NULL, 0 },
 	END
 };

@@ -101,6 +101,35 @@ player_table_destroy(struct player_table *t)
 		munmap(t, sizeof *t);
 }
 
+/* Record pid as a viewer of s (lock held); 0, or -1 if s is full. */
+static int
+add_viewer(struct player_slot *s, pid_t pid)
+{
+	for (int i = 0; i < PLAYER_MAX_VIEWERS; i++) {
+		if (s->viewer_pids[i] == 0) {
+			s->viewer_pids[i] = pid;
+			s->viewers++;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Forget pid as a viewer of s (lock held); 1 if it was one. */
+static int
+remove_viewer(struct player_slot *s, pid_t pid)
+{
+	for (int i = 0; i < PLAYER_MAX_VIEWERS; i++) {
+		if (s->viewer_pids[i] == pid) {
+			s->viewer_pids[i] = 0;
+			if (--s->viewers == 0)
+				s->idle_since = now_ms();
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Join the player of (title, quality, w, h) near position start, or claim
  * a slot for a new one (*created = 1: the caller nudges the master).
@@ -131,9 +160,9 @@ player_join(struct player_table *t, const char *room, const char *title,
 			continue;
 		at = s->state == PLAYER_REQUESTED ? s->start :
 		    LOAD(&s->position_ms) / 1000.0;
-		if (fabs(at - start) > PLAYER_NEAR_S)
+		if (fabs(at - start) > PLAYER_NEAR_S ||
+		    add_viewer(s, getpid()) != 0)
 			continue;
-		s->viewers++;
 		ref->slot = i;
 		ref->generation = s->generation;
 		unlock(t);
@@ -153,7 +182,9 @@ player_join(struct player_table *t, const char *room, const char *title,
 	s->width = (uint16_t)w;
 	s->height = (uint16_t)h;
 	s->start = start;
-	s->viewers = 1;
+	s->viewers = 0;
+	memset(s->viewer_pids, 0, sizeof s->viewer_pids);
+	add_viewer(s, getpid());
 	s->pid = 0;
 	s->latest = 0;
 	s->position_ms = (uint32_t)(start * 1000);
@@ -192,8 +223,9 @@ player_find_room(struct player_table *t, const char *room,
 		    (best < 0 || s->generation > t->slots[best].generation))
 			best = i;
 	}
+	if (best >= 0 && add_viewer(&t->slots[best], getpid()) != 0)
+		best = -1;
 	if (best >= 0) {
-		t->slots[best].viewers++;
 		ref->slot = best;
 		ref->generation = t->slots[best].generation;
 	}
@@ -230,16 +262,36 @@ player_leave(struct player_table *t, struct player_ref *ref)
 		return;
 	lock(t);
 	s = &t->slots[ref->slot];
-	if (s->generation == ref->generation && s->viewers > 0 &&
-	    --s->viewers == 0) {
-		s->idle_since = now_ms();
-		/* A player that has ended leaves nothing to wait for. */
-		if (s->state == PLAYER_FINISHED || (s->state == PLAYER_FAILED &&
-		    s->pid <= 0))
+	if (s->generation == ref->generation && remove_viewer(s, getpid()) &&
+	    s->viewers == 0 && (s->state == PLAYER_FINISHED ||
+	    (s->state == PLAYER_FAILED && s->pid <= 0)))
+		s->state = PLAYER_FREE;	/* ended: nothing to wait for */
+	unlock(t);
+	ref->slot = -1;
+}
+
+/* Master: a session died; it views nothing any more. */
+void
+player_master_forget_viewer(struct player_table *t, pid_t pid)
+{
+	lock(t);
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		struct player_slot *s = &t->slots[i];
+
+		if (s->state != PLAYER_FREE && remove_viewer(s, pid) &&
+		    s->viewers == 0 && s->pid <= 0)
 			s->state = PLAYER_FREE;
 	}
 	unlock(t);
-	ref->slot = -1;
+}
+
+/* Master: shutting down; stop every player. */
+void
+player_master_stop(struct player_table *t)
+{
+	for (int i = 0; i < PLAYER_SLOTS; i++)
+		if (t->slots[i].pid > 0)
+			kill(t->slots[i].pid, SIGTERM);
 }
 
 /* Return the slot ref still points at, or NULL. */

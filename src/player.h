@@ -18,6 +18,7 @@
 #define PLAYER_FRAME_MAX	(256 * 1024)	/* JPEG bytes per frame */
 #define PLAYER_IDLE_MS		2000	/* no viewers this long: exit */
 #define PLAYER_NEAR_S		5.0	/* join a player this close in time */
+#define PLAYER_MAX_VIEWERS	512
 
 enum player_state {
 	PLAYER_FREE = 0,
@@ -57,6 +58,7 @@ struct player_slot {
 	uint16_t		width, height;
 	double			start;		/* seconds */
 	int32_t			viewers;
+	pid_t			viewer_pids[PLAYER_MAX_VIEWERS];
 	int64_t			idle_since;	/* ms, when viewers hit 0 */
 	double			fps;
 	int64_t			frames;
@@ -107,6 +109,8 @@ void		 player_unpin(struct player_frame *);
 void		 player_master_start(struct player_table *,
 		    pid_t (*)(void *, int), void *);
 int		 player_master_reap(struct player_table *, pid_t, int);
+void		 player_master_forget_viewer(struct player_table *, pid_t);
+void		 player_master_stop(struct player_table *);
 void		 player_main(struct player_table *, int, const char *)
 		    __attribute__((noreturn));
 

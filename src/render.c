@@ -19,6 +19,7 @@
 #include <caca.h>
 
 #include "render.h"
+#include "utf8.h"
 #include "video.h"
 #include "xmalloc.h"
 
@@ -369,7 +370,8 @@ render_cell(const struct render *r, int x, int y, uint32_t *ch, int *fg,
 	uint8_t		b = caca_attr_to_ansi_bg(attr);
 
 	*ch = caca_get_char(r->canvas, x, y);
-	if (*ch < 0x20 || *ch > 0x7e)
+	/* ASCII, or the shades and blocks charsets' block characters. */
+	if (*ch < 0x20 || (*ch >= 0x7f && *ch < 0xa0) || *ch > 0xffff)
 		*ch = ' ';
 	*fg = f < 16 ? f : -1;
 	*bg = b < 16 ? b : -1;
@@ -379,14 +381,15 @@ render_cell(const struct render *r, int x, int y, uint32_t *ch, int *fg,
 char *
 render_text(const struct render *r)
 {
-	char		*s = xmalloc((size_t)(r->cols + 1) * r->rows + 1), *o = s;
+	char		*s = xmalloc((size_t)(4 * r->cols + 1) * r->rows + 1);
+	char		*o = s;
 	uint32_t	 ch;
 	int		 fg, bg;
 
 	for (int y = 0; y < r->rows; y++) {
 		for (int x = 0; x < r->cols; x++) {
 			render_cell(r, x, y, &ch, &fg, &bg);
-			*o++ = (char)ch;
+			o += utf8_encode(ch, o);
 		}
 		*o++ = '\n';
 	}
@@ -433,9 +436,10 @@ render_ansi(const struct render *r, int truecolor)
 					    render_xterm256(bottom));
 			} else {
 				render_cell(r, x, y, &ch, &fg, &bg);
-				o += sprintf(o, "\033[38;5;%dm\033[48;5;%dm%c",
+				o += sprintf(o, "\033[38;5;%dm\033[48;5;%dm",
 				    fg < 0 ? 7 : caca_to_ansi(fg),
-				    bg < 0 ? 0 : caca_to_ansi(bg), (char)ch);
+				    bg < 0 ? 0 : caca_to_ansi(bg));
+				o += utf8_encode(ch, o);
 			}
 		}
 		o += sprintf(o, "\033[0m\n");

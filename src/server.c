@@ -253,6 +253,8 @@ reap(struct master *m)
 		    player_master_reap(m->players, pid, status[i]))
 			continue;
 		forget_session(m, pid);
+		if (m->players != NULL)
+			player_master_forget_viewer(m->players, pid);
 		if (pid == holder)
 			log_warnx("session %ld died holding the presence lock; "
 			    "table repaired", (long)pid);
@@ -440,6 +442,8 @@ shut_down(struct master *m)
 	}
 	for (size_t i = 0; i < m->nsessions; i++)
 		kill(m->sessions[i], SIGKILL);
+	if (m->players != NULL)
+		player_master_stop(m->players);
 	if (m->broker_pid > 0)
 		kill(m->broker_pid, SIGTERM);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)

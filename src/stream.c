@@ -258,6 +258,8 @@ go_private(struct stream *st, int64_t now)
 
 	if (!st->shared)
 		return 0;
+	/* Numbering goes on where the player's left off. */
+	st->seq = st->shared_seq;
 	/* Go on from the frame after the last one the client got. */
 	at = st->shared_pts_ms / 1000.0 + (st->shared_seq ? 1.0 / st->info.fps
 	    : 0);

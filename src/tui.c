@@ -777,7 +777,8 @@ video_event(struct tui *t, const char *e, json_object *ev)
 			tui_system(t, LINE_SYSTEM, "%s moved %s's video to "
 			    "%.0f s.", ev_str(ev, "by"), ev_str(ev, "room"),
 			    msg_get_num(ev, "to", 0));
-		else if (strcmp(a, "quality") == 0)
+		else if (strcmp(a, "quality") == 0 && snprintf(v->quality,
+		    sizeof v->quality, "%s", ev_str(ev, "quality")) >= 0)
 			tui_system(t, LINE_SYSTEM, "%s switched %s's video to "
 			    "%s.", ev_str(ev, "by"), ev_str(ev, "room"),
 			    ev_str(ev, "quality"));
@@ -1383,6 +1384,11 @@ tui_run(struct tui_target *target)
 	nodelay(stdscr, TRUE);
 	set_escdelay(50);
 	setup_colours(&t);
+	if (t.video.render.mode == RENDER_BLOCKS && !t.colors) {
+		render_set(&t.video.render, "render", "ascii");
+		tui_system(&t, LINE_ERROR, "blocks need a colour terminal; "
+		    "using ASCII");
+	}
 	tui_system(&t, LINE_SYSTEM, "tvchat %s: connecting to %s...",
 	    PACKAGE_VERSION, target->server);
 	draw(&t);

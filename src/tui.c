@@ -696,8 +696,10 @@ on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 			return;
 		window_gone(t);
 	}
-	/* The terminal is behind (a slow link): skip rather than lag. */
-	if (terminal_backlog() > TERMINAL_BACKLOG_MAX) {
+	/* The terminal is behind (a slow link), or over the output cap:
+	 * skip the frame rather than lag further behind. */
+	if (terminal_backlog() > TERMINAL_BACKLOG_MAX ||
+	    (t->target->max_output > 0 && t->out_rate > t->target->max_output)) {
 		v->skipped++;
 		return;
 	}

@@ -20,6 +20,7 @@ struct tui_target {
 	char			 server[300];
 	int			 want_window;	/* --window */
 	const char		*render;	/* --render, or NULL */
+	double			 max_output;	/* --max-output KB/s, 0: none */
 };
 
 /* The video being shown (the stream announced by the server). */

@@ -25,13 +25,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-r renderer] [host]\n"
+"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-r renderer]\n"
+"              [-m max-output] [host]\n"
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
 "  -b, --batch           JSON lines on stdin and stdout instead of the screen\n"
 "  -w, --window          show videos in a window rather than in the terminal\n"
 "  -r, --render R        draw videos as ascii (libcaca) or blocks (colour)\n"
+"  -m, --max-output KB   skip video frames above this terminal output rate\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n", DEFAULT_PORT);
 }
@@ -89,6 +91,7 @@ main(int argc, char **argv)
 		{ "batch", no_argument, NULL, 'b' },
 		{ "window", no_argument, NULL, 'w' },
 		{ "render", required_argument, NULL, 'r' },
+		{ "max-output", required_argument, NULL, 'm' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -99,12 +102,13 @@ main(int argc, char **argv)
 	struct knownkeys	*known;
 	const char		*host = "127.0.0.1", *name = default_name();
 	const char		*render = NULL;
+	double			 max_output = 0;
 	char			*idpath = NULL, *kpath, server[300], err[256];
 	char			*end;
 	long			 port = DEFAULT_PORT;
 	int			 ch, batch = 0, fd, status, want_window = 0;
 
-	while ((ch = getopt_long(argc, argv, "p:n:i:r:bwVh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "p:n:i:r:m:bwVh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -129,6 +133,16 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			want_window = 1;
+			break;
+		case 'm':
+			errno = 0;
+			max_output = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || max_output < 1 ||
+			    max_output > 1e6) {
+				fprintf(stderr, "tvchat: --max-output: KB/s from "
+				    "1 to 1000000\n");
+				return EXIT_USAGE;
+			}
 			break;
 		case 'r':
 			if (strcmp(optarg, "ascii") != 0 &&
@@ -202,6 +216,7 @@ main(int argc, char **argv)
 		target.known = known;
 		target.want_window = want_window;
 		target.render = render;
+		target.max_output = max_output;
 		snprintf(target.server, sizeof target.server, "%s", server);
 		status = tui_run(&target);
 	}

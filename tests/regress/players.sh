@@ -45,17 +45,21 @@ cy_player=$(sed -n 's/.*player [0-9]* started (pid \([0-9]*\)).*/\1/p' \
     "$WORK/server.log" | tail -1)
 
 # A stalled viewer of the same player does not slow the others.
-# It asks to start where ann is, so it joins her player.
-at=$(grep '"event":"frame"' "$WORK/ann.out" | tail -1 | json_field pts)
-"$PYTHON3" - "$PORT" "$((at / 1000))" >"$WORK/stalled.log" 2>&1 <<'PY' &
+# It asks to start where ann is (read just before it asks), so it joins
+# her player.
+"$PYTHON3" - "$PORT" "$WORK/ann.out" >"$WORK/stalled.log" 2>&1 <<'PY' &
 import os, socket, sys, time
 sys.path.insert(0, os.environ["top_srcdir"] + "/tests/regress")
 import peer
 p = peer.Peer(int(sys.argv[1]))
 p.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 p.hello("stalled")
+at = 0.0
+for line in open(sys.argv[2]):
+    if '"event":"frame"' in line:
+        at = __import__("json").loads(line)["pts"] / 1000.0
 p.send({"type": "play", "name": "clip", "quality": "240p",
-        "size": [320, 180], "start": float(sys.argv[2])})
+        "size": [320, 180], "start": at})
 print("playing", flush=True)
 time.sleep(60)	# and never read
 PY

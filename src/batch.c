@@ -20,6 +20,7 @@
 #include "video.h"
 #include "xmalloc.h"
 #include "utf8.h"
+#include "util.h"
 
 #define BATCH_LINE_MAX		(1024 * 1024)
 #define BATCH_QUIT_WAIT_MS	5000	/* for the server to close after quit */
@@ -527,16 +528,6 @@ read_stdin(struct client *c, struct buf *in)
 	return 0;
 }
 
-/* Return monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run until the server closes the connection; exit status. After quit
  * (or the end of input) the client says goodbye and keeps reading, so the
@@ -557,9 +548,9 @@ batch_run(struct client *c)
 			client_send(c, msg_new("quit"));
 			said_quit = 1;
 			stdin_open = 0;
-			deadline = now_ms() + BATCH_QUIT_WAIT_MS;
+			deadline = util_now_ms() + BATCH_QUIT_WAIT_MS;
 		}
-		if (said_quit && now_ms() >= deadline)
+		if (said_quit && util_now_ms() >= deadline)
 			break;
 		/* Commands wait until we are in: they need the roster. */
 		pfd[0] = (struct pollfd){ stdin_open &&
@@ -567,7 +558,7 @@ batch_run(struct client *c)
 		pfd[1] = (struct pollfd){ c->fd, POLLIN, 0 };
 		if (buf_len(&c->out) > 0)
 			pfd[1].events |= POLLOUT;
-		if (poll(pfd, 2, said_quit ? (int)(deadline - now_ms()) : -1)
+		if (poll(pfd, 2, said_quit ? (int)(deadline - util_now_ms()) : -1)
 		    == -1) {
 			if (errno == EINTR)
 				continue;

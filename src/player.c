@@ -31,19 +31,10 @@
 #include "log.h"
 #include "player.h"
 #include "video.h"
+#include "util.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-
-/* Return monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Take the table's lock (the master repairs it if a holder dies). */
 static void
@@ -123,7 +114,7 @@ remove_viewer(struct player_slot *s, pid_t pid)
 		if (s->viewer_pids[i] == pid) {
 			s->viewer_pids[i] = 0;
 			if (--s->viewers == 0)
-				s->idle_since = now_ms();
+				s->idle_since = util_now_ms();
 			return 1;
 		}
 	}
@@ -188,7 +179,7 @@ player_join(struct player_table *t, const char *room, const char *title,
 	s->pid = 0;
 	s->latest = 0;
 	s->position_ms = (uint32_t)(start * 1000);
-	s->next_due_ms = now_ms() + 1000;
+	s->next_due_ms = util_now_ms() + 1000;
 	s->dropped = 0;
 	s->error[0] = '\0';
 	for (int k = 0; k < PLAYER_RING; k++) {
@@ -539,19 +530,19 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 	    info.fps), err) != 0)
 		finish(t, s, PLAYER_FAILED, err);
 	STORE(&s->state, PLAYER_RUNNING);
-	base = now_ms();
+	base = util_now_ms();
 	index = video_position(v);
 	log_debug("%s %s %dx%d from %.1f s", s->title,
 	    proto_quality_name((enum quality)s->quality), s->width, s->height,
 	    s->start);
 	for (;;) {
-		now = now_ms();
+		now = util_now_ms();
 		if (LOAD(&s->viewers) == 0 && now - s->idle_since >
 		    PLAYER_IDLE_MS)
 			finish(t, s, PLAYER_FREE, NULL);
 		if (LOAD(&s->control_gen) != LOAD(&s->applied_gen)) {
 			apply_control(t, s, &lib, &v, &info);
-			base = now_ms();
+			base = util_now_ms();
 			index = video_position(v);
 			key = 1;
 		}

@@ -34,6 +34,7 @@
 #include "msg.h"
 #include "player.h"
 #include "server.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define SHUTDOWN_GRACE_MS	3000
@@ -417,21 +418,18 @@ static void
 shut_down(struct master *m)
 {
 	int64_t		until;
-	struct timespec	ts;
 
 	log_info("shutting down: %zu sessions", m->nsessions);
 	close(m->listen_fd);
 	for (size_t i = 0; i < m->nsessions; i++)
 		kill(m->sessions[i], SIGTERM);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	until = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + SHUTDOWN_GRACE_MS;
+	until = util_now_ms() + SHUTDOWN_GRACE_MS;
 	while (m->nsessions > 0) {
 		struct pollfd	pfd = { signal_pipe[0], POLLIN, 0 };
 		char		sink[64];
 		int64_t		now;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		now = util_now_ms();
 		if (now >= until)
 			break;
 		if (poll(&pfd, 1, (int)(until - now)) > 0 &&

@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "server.h"
 #include "stream.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define BROKER_QUEUE_MAX	16384	/* packets waiting for the broker */
@@ -81,16 +82,6 @@ struct dispatch {
 };
 
 static int	signal_pipe[2] = { -1, -1 };
-
-/* Return monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* SIGTERM/SIGINT handler: wake the loop through the self-pipe. */
 static void
@@ -203,7 +194,7 @@ broker_connect(struct session *s)
 
 	s->broker_fd = ipc_connect(s->cfg->broker_path);
 	if (s->broker_fd == -1) {
-		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
 		return;
 	}
 	p = ipc_packet(IPC_REGISTER, s->ref.slot, s->ref.generation, NULL, 0,
@@ -212,7 +203,7 @@ broker_connect(struct session *s)
 	if (send(s->broker_fd, p, len, MSG_NOSIGNAL) != (ssize_t)len) {
 		close(s->broker_fd);
 		s->broker_fd = -1;
-		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
 	}
 	free(p);
 	log_debug("broker link %s", s->broker_fd == -1 ? "down" : "up");
@@ -233,7 +224,7 @@ to_broker(struct session *s, enum ipc_kind kind, const struct presence_ref *to,
 		/* The broker is gone; the packet waits for the new one. */
 		close(s->broker_fd);
 		s->broker_fd = -1;
-		s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
 		break;
 	case -2:
 		log_warnx("broker queue full, message dropped");
@@ -362,7 +353,7 @@ on_hello(struct session *s, json_object *m)
 static int
 rate_take(struct session *s)
 {
-	int64_t	now = now_ms();
+	int64_t	now = util_now_ms();
 
 	s->tokens += (double)(now - s->tokens_at) / 1000.0 * s->cfg->chat_rate;
 	if (s->tokens > s->cfg->chat_burst)
@@ -653,7 +644,7 @@ on_watch(struct session *s, json_object *m)
 		send_error(s, PROTO_E_NO_SUCH_ROOM, "join the room first");
 		return;
 	}
-	notice = stream_watch(&s->stream, m, now_ms(), s->name);
+	notice = stream_watch(&s->stream, m, util_now_ms(), s->name);
 	if (notice != NULL) {
 		send_msg(s, json_object_get(notice));
 		broadcast(s, notice);
@@ -667,7 +658,7 @@ on_watch(struct session *s, json_object *m)
 static void
 on_video(struct session *s, json_object *m)
 {
-	stream_request(&s->stream, m, now_ms());
+	stream_request(&s->stream, m, util_now_ms());
 	presence_set_watching(s->presence, &s->ref, s->stream.active ?
 	    s->stream.name : "");
 	s->watching = s->stream.active;
@@ -748,7 +739,7 @@ read_client(struct session *s)
 		s->leave_reason = "lost";
 		return;
 	}
-	s->last_input = now_ms();
+	s->last_input = util_now_ms();
 	while (off < (size_t)n && !s->done) {
 		switch (frame_decoder_feed(&s->dec, data + off, (size_t)n - off,
 		    &used, &f)) {
@@ -808,7 +799,7 @@ read_broker(struct session *s)
 			log_info("broker link lost; reconnecting");
 			close(s->broker_fd);
 			s->broker_fd = -1;
-			s->broker_retry_at = now_ms() + BROKER_RETRY_MS;
+			s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
 			return;
 		}
 		handle_broker_packet(s, pkt, (size_t)n);
@@ -850,20 +841,20 @@ static void
 close_client(struct session *s)
 {
 	struct pollfd	pfd = { .fd = s->fd };
-	int64_t		until = now_ms() + DRAIN_MS;
+	int64_t		until = util_now_ms() + DRAIN_MS;
 	uint8_t		sink[4096];
 	ssize_t		n;
 
-	while (buf_len(&s->out) > 0 && now_ms() < until) {
+	while (buf_len(&s->out) > 0 && util_now_ms() < until) {
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, (int)(until - now_ms())) <= 0 ||
+		if (poll(&pfd, 1, (int)(until - util_now_ms())) <= 0 ||
 		    flush_client(s) != 0)
 			break;
 	}
 	shutdown(s->fd, SHUT_WR);
-	while (now_ms() < until) {
+	while (util_now_ms() < until) {
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(until - now_ms())) <= 0)
+		if (poll(&pfd, 1, (int)(until - util_now_ms())) <= 0)
 			break;
 		n = read(s->fd, sink, sizeof sink);
 		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
@@ -876,7 +867,7 @@ close_client(struct session *s)
 static int
 timers(struct session *s)
 {
-	int64_t	now = now_ms(), next, interval, ping_at;
+	int64_t	now = util_now_ms(), next, interval, ping_at;
 	int	due;
 
 	if (s->state == SESSION_HANDSHAKE) {
@@ -957,7 +948,7 @@ session_main(struct session_env *env)
 	s.presence = env->presence;
 	s.fd = env->client_fd;
 	s.broker_fd = -1;
-	s.started = s.last_input = s.last_ping = s.tokens_at = now_ms();
+	s.started = s.last_input = s.last_ping = s.tokens_at = util_now_ms();
 	s.tokens = s.cfg->chat_burst;
 	buf_init(&s.out, s.cfg->out_queue_max);
 	pktq_init(&s.to_broker, BROKER_QUEUE_MAX);

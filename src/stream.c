@@ -26,6 +26,7 @@
 #include "log.h"
 #include "msg.h"
 #include "stream.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define AUTO_WINDOW_MS		2000	/* judge drops over this long */
@@ -117,16 +118,6 @@ position(const struct stream *st)
 	return (double)video_position(st->v) / st->info.fps;
 }
 
-/* Return monotonic milliseconds. */
-static int64_t
-clock_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Restart the schedule: the next frame is due now. The clock is read
  * afresh: opening or seeking a file takes a while, and that time must not
@@ -136,7 +127,7 @@ static void
 reschedule(struct stream *st, int64_t now)
 {
 	(void)now;
-	st->base_ms = clock_ms();
+	st->base_ms = util_now_ms();
 	st->base_frame = video_position(st->v);
 	st->key = 1;
 }
@@ -746,6 +737,8 @@ stream_tick(struct stream *st, int64_t now)
 			return;
 		}
 		late = video_position(st->v) - before;
+		/* Skipped frames leave a gap in the numbers, as drops do. */
+		st->seq += (uint32_t)late;
 		st->dropped += (uint64_t)late;
 		st->window_drops += (int)late;
 		st->window_frames += (int)late;

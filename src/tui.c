@@ -36,6 +36,7 @@
 #include "msg.h"
 #include "tui.h"
 #include "video.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define BACKOFF_MIN_MS		1000
@@ -62,16 +63,6 @@ static struct termios	saved_termios;
 static int		termios_saved;
 static char		reset_seq[256];	/* to restore the screen in a crash */
 static size_t		reset_len;
-
-/* Return monotonic milliseconds. */
-int64_t
-tui_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Signal handler: pass the signal number to the loop. */
 static void
@@ -330,7 +321,7 @@ on_event(void *arg, json_object *ev)
 			t->backoff_ms = BACKOFF_MIN_MS;
 		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
 			t->backoff_ms = BACKOFF_MAX_MS;
-		t->reconnect_at = tui_now_ms() + t->backoff_ms;
+		t->reconnect_at = util_now_ms() + t->backoff_ms;
 		tui_system(t, LINE_ERROR, "Disconnected: %s. Reconnecting in "
 		    "%d s.", ev_str(ev, "reason"), t->backoff_ms / 1000);
 	}
@@ -351,7 +342,7 @@ connect_server(struct tui *t)
 			t->backoff_ms = BACKOFF_MIN_MS;
 		else if ((t->backoff_ms *= 2) > BACKOFF_MAX_MS)
 			t->backoff_ms = BACKOFF_MAX_MS;
-		t->reconnect_at = tui_now_ms() + t->backoff_ms;
+		t->reconnect_at = util_now_ms() + t->backoff_ms;
 		tui_system(t, LINE_ERROR, "Cannot connect: %s. Trying again in "
 		    "%d s.", err, t->backoff_ms / 1000);
 		return;
@@ -649,7 +640,7 @@ bytes_written_total(void)
 static void
 measure_output(struct tui *t)
 {
-	int64_t		now = tui_now_ms();
+	int64_t		now = util_now_ms();
 	uint64_t	total, sock;
 
 	if (now - t->out_at < 1000)
@@ -673,7 +664,7 @@ on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 	struct tui		*t = arg;
 	struct tui_video	*v = &t->video;
 	char			 err[VIDEO_ERR_LEN];
-	int64_t			 now = tui_now_ms();
+	int64_t			 now = util_now_ms();
 
 	if (!v->active || h->stream_id != v->id)
 		return;
@@ -735,7 +726,7 @@ video_event(struct tui *t, const char *e, json_object *ev)
 		v->next_seq = 0;
 		v->frames = v->dropped = 0;
 		v->have_picture = 0;
-		v->rate_start = tui_now_ms();
+		v->rate_start = util_now_ms();
 		tui_system(t, LINE_SYSTEM, "Playing %s (%s, %.0f s). F5 "
 		    "pause, F6/F7 seek 10 s, F8 stop, /window for a window.",
 		    v->name, v->quality, v->duration);
@@ -1401,7 +1392,7 @@ tui_run(struct tui_target *target)
 			draw(&t);
 		timeout = -1;
 		if (!t.connected && t.reconnect_at > 0) {
-			int64_t left = t.reconnect_at - tui_now_ms();
+			int64_t left = t.reconnect_at - util_now_ms();
 
 			timeout = left > 0 ? (int)left : 0;
 		}
@@ -1438,16 +1429,16 @@ tui_run(struct tui_target *target)
 		if (t.connected && client_flush(&t.client) != 0)
 			client_read(&t.client);	/* reports the close */
 		if (!t.connected && t.reconnect_at > 0 &&
-		    tui_now_ms() >= t.reconnect_at)
+		    util_now_ms() >= t.reconnect_at)
 			connect_server(&t);
 	}
 	if (t.connected && t.client.state == CLIENT_ACTIVE) {
 		/* Say goodbye and wait (briefly) for the server to close, so
 		 * the goodbye is not lost to a reset. */
-		int64_t until = tui_now_ms() + 2000;
+		int64_t until = util_now_ms() + 2000;
 
 		client_send(&t.client, msg_new("quit"));
-		while (t.client.state != CLIENT_CLOSED && tui_now_ms() < until) {
+		while (t.client.state != CLIENT_CLOSED && util_now_ms() < until) {
 			struct pollfd p = { t.client.fd, POLLIN, 0 };
 
 			if (buf_len(&t.client.out) > 0)

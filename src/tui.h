@@ -75,7 +75,6 @@ int	tui_run(struct tui_target *);
 void	tui_video_size(struct tui *, int *, int *);
 void	tui_window(struct tui *, int);
 int	tui_render(struct tui *, const char *, const char *, const char *);
-int64_t	tui_now_ms(void);
 void	tui_system(struct tui *, enum line_kind, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	tui_command(struct tui *, const char *);

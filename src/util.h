@@ -11,5 +11,6 @@ char	*util_dirname(const char *);
 int	 util_mkdir_p(const char *, mode_t);
 int	 util_write_all(int, const void *, size_t);
 int	 util_read_file(int, size_t, uint8_t **, size_t *);
+int64_t	 util_now_ms(void);
 
 #endif

@@ -208,6 +208,8 @@ parse_titles(const char *arg)
 {
 	char	*copy = xstrdup(arg), *tok, *save = NULL;
 
+	for (int i = 0; i < bench.ntitles; i++)
+		free(bench.titles[i]);
 	bench.ntitles = 0;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
@@ -874,6 +876,23 @@ quit_all(void)
 		client_close(&bench.c[i], C_CLOSED);
 }
 
+/* Free what the run allocated. */
+static void
+free_all(void)
+{
+	for (int i = 0; i < bench.nclients; i++) {
+		free(bench.c[i].json);
+		free(bench.c[i].arrival);
+		buf_free(&bench.c[i].out);
+	}
+	free(bench.c);
+	for (int i = 0; i < bench.ntitles; i++)
+		free(bench.titles[i]);
+	free(bench.titles);
+	crypto_key_free(bench.key);
+	close(bench.epfd);
+}
+
 /* Load the identity from bench.keyfile, or make one (and save it there). */
 static void
 get_key(void)
@@ -1060,5 +1079,7 @@ main(int argc, char **argv)
 	if (bench.errors > ERRORS_SHOWN)
 		log_warnx("%llu errors in all", (unsigned long long)bench.errors);
 	quit_all();
+	free(t.delay);
+	free_all();
 	return bench.errors == 0 ? 0 : 1;
 }

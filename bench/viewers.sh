@@ -196,7 +196,7 @@ val() {
 # "mode quality streams n pass key=value..." to $WORK/runs; returns 0 if
 # the run passed (under LIMIT_PCT late or missing, nothing broke).
 run() {
-	local mode=$1 q=$2 streams=$3 n=$4 titles size line rc ok why warn
+	local mode=$1 q=$2 streams=$3 n=$4 titles size line rc ok why warn i
 	local opts=()
 	NRUN=$((NRUN + 1))
 	[ "$mode" = per-viewer ] && opts=(--no-shared-players)
@@ -211,7 +211,7 @@ run() {
 	fi
 	"${PIN_GEN[@]}" "$VIEWERS" -p "$PORT" -n "$n" -t "$titles" -q "$q" \
 	    -s "$size" -S "$SPREAD" -W "$WARMUP" -d "$WINDOW" -l "$LATE_MS" \
-	    -k "$BUILD/viewers.key" -c "$SERVER_CPU" \
+	    -k "$BUILD/viewers.key" -c "${SERVER_CPU%%[,-]*}" \
 	    >"$WORK/gen.$NRUN.out" 2>"$WORK/gen.$NRUN.err" &
 	GEN_PID=$!
 	wait "$GEN_PID"
@@ -219,6 +219,12 @@ run() {
 	GEN_PID=""
 	line=$(grep '^viewers=' "$WORK/gen.$NRUN.out")
 	why=""
+	# The viewers said quit: give their sessions a moment to finish,
+	# so that a session still busy after 3 s stands out in the log.
+	for i in $(seq 60); do
+		[ "$(grep -c ': left (' "$SERVER_LOG")" -ge "$n" ] && break
+		sleep 0.05
+	done
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		echo "!! $mode $q x$streams n=$n: the server died" >&2
 		tail -20 "$SERVER_LOG" >&2
@@ -259,9 +265,10 @@ run() {
 	    "$mode" "$q" "$streams" "$n" "$([ "$ok" = 1 ] && echo pass ||
 	    echo FAIL)" "$(val "$line" bad_pct)" "$(val "$line" late)" \
 	    "$(val "$line" missing)" >&2
-	printf 'p99 delay %s ms, %s fps/viewer, core %s %s%% busy%s\n' \
+	printf 'p99 delay %s ms, %s fps/viewer, cpu %s %s%% busy, ' \
 	    "$(val "$line" delay_p99_ms)" "$(val "$line" fps_per_viewer)" \
-	    "$SERVER_CPU" "$(val "$line" server_cpu_pct)" \
+	    "${SERVER_CPU%%[,-]*}" "$(val "$line" server_cpu_pct)" >&2
+	printf 'generator %s%%%s\n' "$(val "$line" gen_cpu_pct)" \
 	    "${why:+ ($why)}" >&2
 	[ "$ok" = 1 ]
 }

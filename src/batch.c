@@ -175,8 +175,7 @@ cmd_join(struct client *c, json_object *cmd)
 		command_error(c, "bad room name");
 		return;
 	}
-	snprintf(c->room, sizeof c->room, "%s", room);
-	client_room(c, 1, room);
+	client_room(c, 1, room);	/* current once the server accepts */
 }
 
 static void

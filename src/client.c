@@ -421,6 +421,9 @@ on_room(struct client *c, json_object *m)
 		json_object_put(p->rooms);
 		p->rooms = rooms;
 	}
+	/* Our own join, once the server accepted it, makes it current. */
+	if (join && proto_name_equal(msg_get_str(m, "name"), c->name))
+		snprintf(c->room, sizeof c->room, "%s", room);
 	add_str(ev, "room", room);
 	add_str(ev, "name", msg_get_str(m, "name"));
 	emit(c, ev);

@@ -114,8 +114,7 @@ cmd_join(struct tui *t, char *args)
 	}
 	if (!need_connection(t))
 		return;
-	snprintf(t->client.room, sizeof t->client.room, "%s", room);
-	client_room(&t->client, 1, room);
+	client_room(&t->client, 1, room);	/* current once accepted */
 }
 
 /* /part [#room]: leave a room (the current one by default). */

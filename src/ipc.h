@@ -15,7 +15,6 @@ enum ipc_kind {
 	IPC_REGISTER = 1,	/* session -> broker: I own slot/generation */
 	IPC_DELIVER = 2,	/* to the session owning slot/generation */
 	IPC_BROADCAST = 3,	/* to every registered session but the sender */
-	IPC_TOO_SLOW = 4,	/* broker -> session: your queue overflowed */
 };
 
 struct ipc_header {

@@ -776,9 +776,6 @@ handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
 		if (s->state == SESSION_ACTIVE)
 			send_raw(s, payload, h.len);
 		break;
-	case IPC_TOO_SLOW:
-		fail(s, PROTO_E_TOO_SLOW, "too slow", "too slow");
-		break;
 	}
 }
 

@@ -444,6 +444,40 @@ terminal_colour(uint32_t rgb)
 	return render_ansi16(rgb) & 7;
 }
 
+/*
+ * Return 1 if cell (x, y) must be drawn because it will show something
+ * else than it does (key), remembering key; 0 if it already shows it.
+ */
+static int
+cell_changed(struct tui_video *v, int x, int y, uint64_t key)
+{
+	size_t	i = (size_t)y * v->render.cols + x;
+
+	if (!v->cells_valid || i >= v->ncells)
+		return 1;
+	if (v->cells[i] == key)
+		return 0;
+	v->cells[i] = key;
+	return 1;
+}
+
+/* Start a picture: make the cell memory fit (forgotten if it did not). */
+static void
+cells_prepare(struct tui_video *v)
+{
+	size_t	n = (size_t)v->render.cols * v->render.rows;
+
+	if (n != v->ncells) {
+		v->cells = xreallocarray(v->cells, n ? n : 1, sizeof *v->cells);
+		v->ncells = n;
+		v->cells_valid = 0;
+	}
+	if (!v->cells_valid)
+		/* All ones: no real cell key, so every cell is drawn. */
+		memset(v->cells, 0xff, n * sizeof *v->cells);
+	v->cells_valid = 1;
+}
+
 /* Draw the blocks picture: upper half blocks, two colours per cell. */
 static void
 draw_blocks(struct tui *t, int x0, int y0)
@@ -457,6 +491,9 @@ draw_blocks(struct tui *t, int x0, int y0)
 	for (int y = 0; y < v->render.rows && y < r->h; y++) {
 		for (int x = 0; x < v->render.cols && x < r->w; x++) {
 			render_cell_rgb(&v->render, x, y, &top, &bottom);
+			if (!cell_changed(v, x, y, (uint64_t)top << 32 |
+			    bottom))
+				continue;
 			pair = alloc_pair(terminal_colour(top),
 			    terminal_colour(bottom));
 			if (pair < 0)
@@ -491,18 +528,21 @@ draw_video(struct tui *t)
 	}
 	x0 = r->x + (r->w - v->render.cols) / 2;
 	y0 = r->y + (r->h - v->render.rows) / 2;
+	cells_prepare(v);
 	if (v->render.mode == RENDER_BLOCKS) {
 		draw_blocks(t, x0, y0);
 		return;
 	}
 	for (int y = 0; y < v->render.rows && y < r->h; y++) {
-		move(y0 + y, x0);
 		for (int x = 0; x < v->render.cols && x < r->w; x++) {
 			render_cell(&v->render, x, y, &ch, &fg, &bg);
-			wc[0] = (wchar_t)ch;
 			pair = video_pair(t, fg, bg, &attr);
+			if (!cell_changed(v, x, y, (uint64_t)ch << 32 |
+			    (uint64_t)pair << 1 | (attr != A_NORMAL)))
+				continue;
+			wc[0] = (wchar_t)ch;
 			setcchar(&cc, wc, attr, 0, &pair);
-			add_wch(&cc);
+			mvadd_wch(y0 + y, x0 + x, &cc);
 		}
 	}
 	attrset(A_NORMAL);
@@ -695,9 +735,12 @@ on_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 		return;
 	}
 	video_cells(t, &v->cols, &v->rows);
-	if (render_jpeg(&v->render, jpeg, len, v->cols, v->rows, err) == 0)
+	if (render_jpeg(&v->render, jpeg, len, v->cols, v->rows, err) == 0) {
+		if (!v->have_picture)
+			t->dirty = 1;	/* the pane's placeholder goes */
 		v->have_picture = 1;
-	t->dirty = 1;
+	}
+	t->video_dirty = 1;
 }
 
 /* stream, stream-end, quality-changed and videos events. */
@@ -1092,6 +1135,7 @@ draw(struct tui *t)
 	getmaxyx(stdscr, t->rows, t->cols);
 	layout_compute(&t->lay, t->cols, t->rows, 1, t->video.active);
 	erase();
+	t->video.cells_valid = 0;	/* the whole screen is drawn again */
 	if (!t->lay.ok) {
 		attrset(A_BOLD);
 		mvaddnstr(0, 0, "terminal too small", t->cols);
@@ -1104,7 +1148,25 @@ draw(struct tui *t)
 		draw_bars(t);
 	}
 	refresh();
-	t->dirty = 0;
+	t->dirty = t->video_dirty = 0;
+	measure_output(t);
+}
+
+/*
+ * A new frame and nothing else changed: draw the picture's changed cells
+ * and the bars (position, rate), not the whole screen.
+ */
+static void
+draw_frame(struct tui *t)
+{
+	if (!t->lay.ok || t->lay.video.h == 0) {
+		draw(t);
+		return;
+	}
+	draw_video(t);
+	draw_bars(t);
+	refresh();
+	t->video_dirty = 0;
 	measure_output(t);
 }
 
@@ -1390,6 +1452,8 @@ tui_run(struct tui_target *target)
 	while (!t.quit) {
 		if (t.dirty)
 			draw(&t);
+		else if (t.video_dirty)
+			draw_frame(&t);
 		timeout = -1;
 		if (!t.connected && t.reconnect_at > 0) {
 			int64_t left = t.reconnect_at - util_now_ms();
@@ -1459,5 +1523,6 @@ tui_run(struct tui_target *target)
 	chatlog_free(&t.log);
 	input_free(&t.in);
 	render_free(&t.video.render);
+	free(t.video.cells);
 	return 0;
 }

@@ -44,6 +44,11 @@ struct tui_video {
 	int			 rate_frames;
 	double			 rate;
 	struct viewer		*viewer;	/* the popup window, or NULL */
+	/* What each cell of the pane shows now, so a new frame only
+	 * touches the cells that change. */
+	uint64_t		*cells;
+	size_t			 ncells;
+	int			 cells_valid;
 };
 
 struct tui {
@@ -65,7 +70,8 @@ struct tui {
 	uint64_t		 out_total, out_sock;
 	double			 out_rate;	/* KB/s (bytes per ms) */
 	int			 quit;
-	int			 dirty;
+	int			 dirty;		/* redraw everything */
+	int			 video_dirty;	/* redraw the picture only */
 	struct tui_video	 video;
 };
 

@@ -194,6 +194,35 @@ announce(struct stream *st)
 	    st->info.duration, st->w, st->h));
 }
 
+/* Start a new stream (the next id) from scratch and announce it. */
+static void
+begin(struct stream *st, int auto_quality, int64_t now)
+{
+	st->active = 1;
+	st->paused = 0;
+	st->auto_quality = auto_quality;
+	st->id++;
+	st->seq = 0;
+	st->key = 1;
+	st->sent = st->dropped = 0;
+	st->window_start = st->clean_since = now;
+	st->window_frames = st->window_drops = 0;
+	announce(st);
+}
+
+/* Take title t's frames at quality index qi and w x h from a player. */
+static void
+share(struct stream *st, const struct library_title *t, int qi, int w, int h)
+{
+	st->shared = 1;
+	st->shared_seq = 0;
+	st->qi = qi;
+	st->info = t->info[qi];
+	st->frame_ms = 1000.0 / st->info.fps;
+	st->w = w;
+	st->h = h;
+}
+
 /*
  * Watch title t at quality index qi through a shared player at the
  * nearest standard size: join one playing near `start`, or have the
@@ -217,23 +246,8 @@ join_player(struct stream *st, const struct library_title *t, int qi,
 		return -1;
 	if (created)
 		kill(st->players->master, SIGUSR1);
-	st->shared = 1;
-	st->shared_seq = 0;
-	st->qi = qi;
-	st->info = t->info[qi];
-	st->frame_ms = 1000.0 / st->info.fps;
-	st->w = w;
-	st->h = h;
-	st->active = 1;
-	st->paused = 0;
-	st->auto_quality = 0;
-	st->id++;
-	st->seq = 0;
-	st->key = 1;
-	st->sent = st->dropped = 0;
-	st->window_start = st->clean_since = now;
-	st->window_frames = st->window_drops = 0;
-	announce(st);
+	share(st, t, qi, w, h);
+	begin(st, 0, now);
 	return 0;
 }
 
@@ -292,15 +306,7 @@ play(struct stream *st, json_object *m, int64_t now)
 		return;
 	if (open_quality(st, qi, msg_get_num(m, "start", 0), now) != 0)
 		return;
-	st->active = 1;
-	st->paused = 0;
-	st->auto_quality = q == QUALITY_AUTO;
-	st->id++;
-	st->seq = 0;
-	st->sent = st->dropped = 0;
-	st->window_start = st->clean_since = now;
-	st->window_frames = st->window_drops = 0;
-	announce(st);
+	begin(st, q == QUALITY_AUTO, now);
 }
 
 /* quality {quality}: switch, keeping the position. */
@@ -437,22 +443,8 @@ stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
 	}
 	snprintf(st->name, sizeof st->name, "%s", t->name);
 	snprintf(st->watch_room, sizeof st->watch_room, "%s", room);
-	st->shared = 1;
-	st->shared_seq = 0;
-	st->qi = qi;
-	st->info = t->info[qi];
-	st->frame_ms = 1000.0 / st->info.fps;
-	st->w = w;
-	st->h = h;
-	st->active = 1;
-	st->paused = 0;
-	st->auto_quality = 0;
-	st->id++;
-	st->seq = 0;
-	st->key = 1;
-	st->sent = st->dropped = 0;
-	st->window_start = st->clean_since = now;
-	announce(st);
+	share(st, t, qi, w, h);
+	begin(st, 0, now);
 	if (name == NULL)
 		return NULL;
 	notice = msg_new("watch");

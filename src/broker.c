@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
@@ -51,6 +52,7 @@ struct broker {
 	size_t			 npending;	/* slots with pending packets */
 	volatile sig_atomic_t	 quit;
 	pid_t			 master;
+	struct cluster		*cluster;	/* NULL: a single node */
 };
 
 static struct broker	broker;
@@ -238,14 +240,88 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	}
 }
 
+/*
+ * Deliver a packet to the session owning its slot/generation: now, or
+ * when it registers; one for a user of another node goes to the cluster
+ * (from_slot/from_gen: the sender, told if it cannot be delivered).
+ */
+static void
+deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
+    size_t len, int32_t from_slot, uint32_t from_gen)
+{
+	struct broker_conn	*d;
+	int32_t			 di;
+
+	if (h->slot < 0 || (uint32_t)h->slot >= b->presence->hdr->capacity)
+		return;
+	if ((di = b->by_slot[h->slot]) == -1) {
+#ifdef HAVE_HIREDIS
+		struct presence_ref	ref = { h->slot, h->generation };
+		struct presence_slot	to;
+
+		if (b->cluster != NULL &&
+		    b->presence->slots[h->slot].node[0] != '\0' &&
+		    presence_get(b->presence, &ref, &to) == 0 &&
+		    to.node[0] != '\0') {
+			cluster_deliver(b->cluster, from_slot, from_gen, &to,
+			    p + sizeof *h, h->len);
+			return;
+		}
+#endif
+		if (slot_active(b, h->slot, h->generation))
+			pending_add(b, h->slot, h->generation, p, len);
+		return;
+	}
+	d = &b->conns[di];
+	if (d->generation == h->generation && enqueue(d, p, len) != 0)
+		shutdown(d->fd, SHUT_RDWR);
+}
+
+/* Send a packet to every session of ours but the one in slot except. */
+static void
+broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len)
+{
+	int32_t	di;
+
+	for (uint32_t slot = 0; slot < b->presence->hdr->capacity; slot++) {
+		struct presence_slot *ps = &b->presence->slots[slot];
+
+		if ((int32_t)slot == except || ps->node[0] != '\0')
+			continue;
+		if ((di = b->by_slot[slot]) != -1) {
+			if (enqueue(&b->conns[di], p, len) != 0)
+				shutdown(b->conns[di].fd, SHUT_RDWR);
+		} else if (slot_active(b, (int32_t)slot, ps->generation))
+			pending_add(b, (int32_t)slot, ps->generation, p, len);
+	}
+}
+
+/* Answer a session's claim of its name (cluster mode). */
+static void
+claimed(struct broker *b, int32_t slot, uint32_t generation, int status)
+{
+	uint8_t	*p;
+	size_t	 len;
+	int32_t	 di;
+
+	if (slot < 0 || (uint32_t)slot >= b->presence->hdr->capacity ||
+	    (di = b->by_slot[slot]) == -1 ||
+	    b->conns[di].generation != generation)
+		return;
+	p = ipc_packet(IPC_CLAIMED, slot, generation, NULL, 0, &len);
+	((struct ipc_header *)(void *)p)->flags = (uint16_t)status;
+	if (ipc_send_now(b->conns[di].fd, &b->conns[di].q, p, len) == -2)
+		shutdown(b->conns[di].fd, SHUT_RDWR);
+}
+
 /* Route one packet that arrived on connection i. */
 static void
 route(struct broker *b, size_t i, const uint8_t *p, size_t len)
 {
 	struct ipc_header	 h;
 	const uint8_t		*payload;
-	struct broker_conn	*c = &b->conns[i], *d;
-	int32_t			 di;
+	struct broker_conn	*c = &b->conns[i];
+	char			 name[NAME_MAX_LEN + 1];
 
 	if (ipc_parse(p, len, &h, &payload) != 0)
 		return;
@@ -257,35 +333,60 @@ route(struct broker *b, size_t i, const uint8_t *p, size_t len)
 		return;
 	switch (h.kind) {
 	case IPC_DELIVER:
-		if (h.slot < 0 || (uint32_t)h.slot >= b->presence->hdr->capacity)
-			return;
-		if ((di = b->by_slot[h.slot]) == -1) {
-			if (slot_active(b, h.slot, h.generation))
-				pending_add(b, h.slot, h.generation, p, len);
-			return;
-		}
-		d = &b->conns[di];
-		if (d->generation == h.generation && enqueue(d, p, len) != 0)
-			shutdown(d->fd, SHUT_RDWR);
+		deliver(b, &h, p, len, c->slot, c->generation);
 		break;
 	case IPC_BROADCAST:
-		for (uint32_t slot = 0; slot < b->presence->hdr->capacity;
-		    slot++) {
-			struct presence_slot *ps = &b->presence->slots[slot];
-
-			if ((int32_t)slot == c->slot)
-				continue;
-			if ((di = b->by_slot[slot]) != -1) {
-				if (enqueue(&b->conns[di], p, len) != 0)
-					shutdown(b->conns[di].fd, SHUT_RDWR);
-			} else if (slot_active(b, (int32_t)slot,
-			    ps->generation))
-				pending_add(b, (int32_t)slot, ps->generation, p,
-				    len);
+		broadcast(b, c->slot, p, len);
+#ifdef HAVE_HIREDIS
+		if (b->cluster != NULL)
+			cluster_broadcast(b->cluster, payload, h.len);
+#endif
+		break;
+	case IPC_CLAIM:
+		if (h.len > NAME_MAX_LEN || c->slot < 0)
+			return;
+		memcpy(name, payload, h.len);
+		name[h.len] = '\0';
+#ifdef HAVE_HIREDIS
+		if (b->cluster != NULL) {
+			cluster_claim(b->cluster, c->slot, c->generation,
+			    name);
+			break;
 		}
+#endif
+		claimed(b, c->slot, c->generation, PROTO_OK);
 		break;
 	}
 }
+
+#ifdef HAVE_HIREDIS
+/* The cluster's ways into the broker. */
+static void
+cluster_deliver_cb(void *arg, const uint8_t *p, size_t len)
+{
+	struct ipc_header	 h;
+	const uint8_t		*payload;
+
+	if (ipc_parse(p, len, &h, &payload) == 0 && h.kind == IPC_DELIVER)
+		deliver(arg, &h, p, len, -1, 0);
+}
+
+static void
+cluster_broadcast_cb(void *arg, const uint8_t *p, size_t len)
+{
+	broadcast(arg, -2, p, len);
+}
+
+static void
+cluster_claimed_cb(void *arg, int32_t slot, uint32_t generation, int status)
+{
+	claimed(arg, slot, generation, status);
+}
+
+static const struct cluster_ops cluster_ops = {
+	cluster_deliver_cb, cluster_broadcast_cb, cluster_claimed_cb
+};
+#endif
 
 /* Read every packet waiting on connection i; return -1 if it closed. */
 static int
@@ -310,12 +411,13 @@ read_conn(struct broker *b, size_t i)
 /* Run the broker until SIGTERM; never returns. */
 void
 broker_main(const struct server_config *cfg, struct presence *presence,
-    int listen_fd)
+    struct player_table *players, int listen_fd)
 {
 	struct broker		*b = &broker;
 	struct sigaction	 sa;
 	struct pollfd		*pfd = NULL;
-	size_t			 pcap = 0, n;
+	size_t			 pcap = 0, n, nc = 0;
+	int			 timeout;
 
 	memset(b, 0, sizeof *b);
 	b->cfg = cfg;
@@ -343,11 +445,15 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	log_debug("started");
+#ifdef HAVE_HIREDIS
+	if (cfg->redis_host != NULL)
+		b->cluster = cluster_new(cfg, presence, &cluster_ops, b);
+#endif
 
 	while (!b->quit) {
 		n = b->nconns + 1;
-		if (n > pcap) {
-			pcap = n * 2;
+		if (n + CLUSTER_POLLFDS > pcap) {
+			pcap = (n + CLUSTER_POLLFDS) * 2;
 			pfd = xreallocarray(pfd, pcap, sizeof *pfd);
 		}
 		pfd[0] = (struct pollfd){ b->listen_fd, POLLIN, 0 };
@@ -356,11 +462,23 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 			if (b->conns[i].q.count > 0)
 				pfd[i + 1].events |= POLLOUT;
 		}
-		if (poll(pfd, n, b->npending > 0 ? BROKER_SWEEP_MS : -1) == -1) {
+		timeout = b->npending > 0 ? BROKER_SWEEP_MS : -1;
+#ifdef HAVE_HIREDIS
+		if (b->cluster != NULL) {
+			nc = cluster_pollfds(b->cluster, pfd + n);
+			if (timeout == -1 || cluster_timeout(b->cluster) < timeout)
+				timeout = cluster_timeout(b->cluster);
+		}
+#endif
+		if (poll(pfd, n + nc, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+#ifdef HAVE_HIREDIS
+		if (b->cluster != NULL)
+			cluster_events(b->cluster, pfd + n, nc);
+#endif
 		if (b->npending > 0)
 			pending_sweep(b);
 		/* Walk backwards: drop_conn() moves the last entry. */
@@ -380,7 +498,19 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		}
 		if (pfd[0].revents & POLLIN)
 			accept_conns(b);
+#ifdef HAVE_HIREDIS
+		if (b->cluster != NULL)
+			cluster_run(b->cluster, 0);
+#endif
 	}
+#ifdef HAVE_HIREDIS
+	if (b->cluster != NULL) {
+		/* Relay what the sessions said last (their leave notices). */
+		for (size_t i = b->nconns; i-- > 0; )
+			read_conn(b, i);
+		cluster_stop(b->cluster);
+	}
+#endif
 	/* Orphaned (the master was killed): nobody else will clean up. */
 	if (getppid() != b->master) {
 		unlink(cfg->broker_path);

@@ -131,7 +131,7 @@ ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
 	memcpy(h, p, sizeof *h);
 	if (h->len != len - sizeof *h || h->len > IPC_MAX_PAYLOAD)
 		return -1;
-	if (h->kind < IPC_REGISTER || h->kind > IPC_BROADCAST)
+	if (h->kind < IPC_REGISTER || h->kind > IPC_CLAIMED)
 		return -1;
 	*payload = p + sizeof *h;
 	return 0;

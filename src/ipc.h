@@ -15,6 +15,8 @@ enum ipc_kind {
 	IPC_REGISTER = 1,	/* session -> broker: I own slot/generation */
 	IPC_DELIVER = 2,	/* to the session owning slot/generation */
 	IPC_BROADCAST = 3,	/* to every registered session but the sender */
+	IPC_CLAIM = 4,		/* session -> broker: claim my name cluster-wide */
+	IPC_CLAIMED = 5,	/* broker -> session: flags = enum proto_error */
 };
 
 struct ipc_header {

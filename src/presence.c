@@ -43,19 +43,22 @@ copy_field(char *dst, size_t size, const char *src)
 }
 
 /*
- * Create the table for capacity slots: shm_open() a unique name, size and
- * map it shared, then unlink the name at once so nothing is left behind
- * if the server is killed. Returns 0, or -1 with errno set.
+ * Create the table for local users of our own and remote users of other
+ * nodes (0 without a cluster): shm_open() a unique name, size and map it
+ * shared, then unlink the name at once so nothing is left behind if the
+ * server is killed. Returns 0, or -1 with errno set.
  */
 int
-presence_create(struct presence *p, unsigned int capacity)
+presence_create(struct presence *p, unsigned int local, unsigned int remote)
 {
-	char	name[64];
-	size_t	size;
-	void	*map;
-	int	fd;
+	char		name[64];
+	size_t		size;
+	void		*map;
+	int		fd;
+	unsigned int	capacity = local + remote;
 
-	if (capacity == 0 || capacity > 65536) {
+	if (local == 0 || local > 65536 || remote > 65536 ||
+	    capacity > 65536) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -86,6 +89,7 @@ presence_create(struct presence *p, unsigned int capacity)
 	p->hdr->magic = PRESENCE_MAGIC;
 	p->hdr->version = PRESENCE_VERSION;
 	p->hdr->capacity = capacity;
+	p->hdr->local_max = local;
 	if (sem_init(&p->hdr->lock, 1, 1) != 0) {
 		munmap(map, size);
 		return -1;
@@ -167,6 +171,7 @@ presence_claim(struct presence *p, const char *name, pid_t pid,
     struct presence_ref *ref)
 {
 	struct presence_slot	*s, *free_slot = NULL;
+	uint32_t		 local = 0;
 
 	if (strlen(key_n) > PRESENCE_JWK_N_MAX ||
 	    strlen(key_e) > PRESENCE_JWK_E_MAX)
@@ -183,8 +188,9 @@ presence_claim(struct presence *p, const char *name, pid_t pid,
 			presence_unlock(p);
 			return PROTO_E_NAME_TAKEN;
 		}
+		local += s->node[0] == '\0';
 	}
-	if (free_slot == NULL) {
+	if (free_slot == NULL || local >= p->hdr->local_max) {
 		presence_unlock(p);
 		return PROTO_E_SERVER_FULL;
 	}
@@ -199,6 +205,7 @@ presence_claim(struct presence *p, const char *name, pid_t pid,
 	memset(s->rooms, 0, sizeof s->rooms);
 	copy_field(s->rooms[0], sizeof s->rooms[0], DEFAULT_ROOM);
 	s->watching[0] = '\0';
+	s->node[0] = '\0';
 	__atomic_store_n(&s->state, SLOT_JOINING, __ATOMIC_RELEASE);
 	ref->slot = (int)(s - p->slots);
 	ref->generation = s->generation;
@@ -218,6 +225,23 @@ slot_of(struct presence *p, const struct presence_ref *ref)
 	if (!slot_taken(s) || s->generation != ref->generation)
 		return NULL;
 	return s;
+}
+
+/* Copy ref's slot to *out if it is still ref's and active; 0, or -1. */
+int
+presence_get(struct presence *p, const struct presence_ref *ref,
+    struct presence_slot *out)
+{
+	struct presence_slot	*s;
+	int			 r = -1;
+
+	presence_lock(p);
+	if ((s = slot_of(p, ref)) != NULL && s->state == SLOT_ACTIVE) {
+		memcpy(out, s, sizeof *out);
+		r = 0;
+	}
+	presence_unlock(p);
+	return r;
 }
 
 /* Mark a claimed slot active (the user has been announced). */
@@ -360,19 +384,17 @@ presence_set_watching(struct presence *p, const struct presence_ref *ref,
 	return r;
 }
 
-/*
- * Copy up to max active slots into out, and their references into refs
- * (if not NULL); return how many were copied.
- */
-size_t
-presence_snapshot(struct presence *p, struct presence_slot *out,
-    struct presence_ref *refs, size_t max)
+/* Copy active slots (only ours if local_only) under the lock. */
+static size_t
+copy_active(struct presence *p, struct presence_slot *out,
+    struct presence_ref *refs, size_t max, int local_only)
 {
 	size_t	n = 0;
 
 	presence_lock(p);
 	for (uint32_t i = 0; i < p->hdr->capacity && n < max; i++) {
-		if (p->slots[i].state != SLOT_ACTIVE)
+		if (p->slots[i].state != SLOT_ACTIVE ||
+		    (local_only && p->slots[i].node[0] != '\0'))
 			continue;
 		if (refs != NULL) {
 			refs[n].slot = (int)i;
@@ -382,6 +404,25 @@ presence_snapshot(struct presence *p, struct presence_slot *out,
 	}
 	presence_unlock(p);
 	return n;
+}
+
+/*
+ * Copy up to max active slots into out, and their references into refs
+ * (if not NULL); return how many were copied.
+ */
+size_t
+presence_snapshot(struct presence *p, struct presence_slot *out,
+    struct presence_ref *refs, size_t max)
+{
+	return copy_active(p, out, refs, max, 0);
+}
+
+/* The same for our own users only (a cluster node's local users). */
+size_t
+presence_local(struct presence *p, struct presence_slot *out,
+    struct presence_ref *refs, size_t max)
+{
+	return copy_active(p, out, refs, max, 1);
 }
 
 /*
@@ -424,4 +465,88 @@ presence_count(struct presence *p)
 		n += slot_taken(&p->slots[i]);
 	presence_unlock(p);
 	return n;
+}
+
+/*
+ * Add or update a user of another node (u->node set): the slot of that
+ * node's user of the same name is updated, else a free slot is taken
+ * (never one of those kept for our own users). Sets *ref, and *created
+ * to 1 for a user new to the table. Returns PROTO_OK, PROTO_E_NAME_TAKEN
+ * if one of ours or another node's has the name, or PROTO_E_SERVER_FULL.
+ */
+int
+presence_remote_put(struct presence *p, const struct presence_slot *u,
+    struct presence_ref *ref, int *created)
+{
+	struct presence_slot	*s, *found = NULL, *free_slot = NULL;
+	uint32_t		 local = 0, nfree = 0;
+	int			 r = PROTO_OK;
+
+	*created = 0;
+	presence_lock(p);
+	for (uint32_t i = 0; i < p->hdr->capacity; i++) {
+		s = &p->slots[i];
+		if (!slot_taken(s)) {
+			nfree++;
+			if (free_slot == NULL)
+				free_slot = s;
+			continue;
+		}
+		local += s->node[0] == '\0';
+		if (found == NULL && proto_name_equal(s->name, u->name))
+			found = s;
+	}
+	if (found != NULL && (found->state != SLOT_ACTIVE ||
+	    strcmp(found->node, u->node) != 0))
+		r = PROTO_E_NAME_TAKEN;
+	else if (found == NULL && (free_slot == NULL ||
+	    nfree <= (p->hdr->local_max > local ? p->hdr->local_max - local :
+	    0)))
+		r = PROTO_E_SERVER_FULL;
+	if (r != PROTO_OK) {
+		presence_unlock(p);
+		return r;
+	}
+	if ((s = found) == NULL) {
+		s = free_slot;
+		s->generation++;
+		*created = 1;
+	} else if (s->remote_slot != u->remote_slot ||
+	    s->remote_gen != u->remote_gen)
+		s->generation++;	/* a new session: old references die */
+	s->pid = 0;
+	s->joined_at = u->joined_at;
+	copy_field(s->name, sizeof s->name, u->name);
+	copy_field(s->key_n, sizeof s->key_n, u->key_n);
+	copy_field(s->key_e, sizeof s->key_e, u->key_e);
+	copy_field(s->fingerprint, sizeof s->fingerprint, u->fingerprint);
+	memcpy(s->rooms, u->rooms, sizeof s->rooms);
+	copy_field(s->watching, sizeof s->watching, u->watching);
+	copy_field(s->node, sizeof s->node, u->node);
+	s->remote_slot = u->remote_slot;
+	s->remote_gen = u->remote_gen;
+	__atomic_store_n(&s->state, SLOT_ACTIVE, __ATOMIC_RELEASE);
+	ref->slot = (int)(s - p->slots);
+	ref->generation = s->generation;
+	presence_unlock(p);
+	return PROTO_OK;
+}
+
+/* Remove a user of another node, copying it to *gone; 0, or -1. */
+int
+presence_remote_drop(struct presence *p, const struct presence_ref *ref,
+    struct presence_slot *gone)
+{
+	struct presence_slot	*s;
+	int			 r = -1;
+
+	presence_lock(p);
+	if ((s = slot_of(p, ref)) != NULL && s->node[0] != '\0') {
+		if (gone != NULL)
+			memcpy(gone, s, sizeof *gone);
+		__atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
+		r = 0;
+	}
+	presence_unlock(p);
+	return r;
 }

@@ -34,12 +34,18 @@ struct presence_slot {
 	char		fingerprint[CRYPTO_FINGERPRINT_LEN];
 	char		rooms[PRESENCE_MAX_ROOMS][ROOM_MAX_LEN + 1];
 	char		watching[VIDEO_NAME_MAX_LEN + 1];
+	/* A user of another node in a cluster: its node, and the slot and
+	 * generation it has there (node[0] == '\0' for our own users). */
+	char		node[NAME_MAX_LEN + 1];
+	int32_t		remote_slot;
+	uint32_t	remote_gen;
 };
 
 struct presence_header {
 	uint32_t	magic;
 	uint32_t	version;
 	uint32_t	capacity;
+	uint32_t	local_max;	/* slots for our own users */
 	uint32_t	generation;	/* bumped on every change */
 	pid_t		holder;		/* pid holding the lock, or 0 */
 	sem_t		lock;
@@ -61,7 +67,7 @@ struct presence_ref {
 extern int	presence_test_hold;
 #endif
 
-int	presence_create(struct presence *, unsigned int);
+int	presence_create(struct presence *, unsigned int, unsigned int);
 void	presence_destroy(struct presence *);
 void	presence_lock(struct presence *);
 void	presence_unlock(struct presence *);
@@ -80,7 +86,15 @@ size_t	presence_snapshot(struct presence *, struct presence_slot *,
 	    struct presence_ref *, size_t);
 int	presence_find(struct presence *, const char *, struct presence_slot *,
 	    struct presence_ref *);
+int	presence_get(struct presence *, const struct presence_ref *,
+	    struct presence_slot *);
 int	presence_in_room(const struct presence_slot *, const char *);
 unsigned int presence_count(struct presence *);
+int	presence_remote_put(struct presence *, const struct presence_slot *,
+	    struct presence_ref *, int *);
+int	presence_remote_drop(struct presence *, const struct presence_ref *,
+	    struct presence_slot *);
+size_t	presence_local(struct presence *, struct presence_slot *,
+	    struct presence_ref *, size_t);
 
 #endif

@@ -32,6 +32,7 @@ static const char *const error_names[PROTO_E_COUNT] = {
 	[PROTO_E_TIMEOUT] = "timeout",
 	[PROTO_E_SHUTDOWN] = "shutdown",
 	[PROTO_E_INTERNAL] = "internal",
+	[PROTO_E_UNAVAILABLE] = "unavailable",
 };
 
 /* Return the wire string of an error code ("internal" if out of range). */

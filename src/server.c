@@ -142,7 +142,8 @@ start_broker(struct master *m)
 		close(m->listen_fd);
 		if (m->broker_link != -1)
 			close(m->broker_link);
-		broker_main(m->cfg, &m->presence, m->broker_listen_fd);
+		broker_main(m->cfg, &m->presence, m->players,
+		    m->broker_listen_fd);
 	}
 	m->broker_pid = pid;
 	log_info("broker started (pid %ld)", (long)pid);
@@ -494,7 +495,8 @@ server_run(struct server_config *cfg, int listen_fd)
 	sigaction(SIGHUP, &sa, NULL);
 
 	m.listen_fd = listen_fd;
-	if (presence_create(&m.presence, cfg->max_clients) != 0)
+	if (presence_create(&m.presence, cfg->max_clients,
+	    cfg->redis_host != NULL ? cfg->max_clients * CLUSTER_REMOTE_FACTOR : 0) != 0)
 		fatal("presence table");
 	if (cfg->share_players && player_table_create(&m.players) != 0) {
 		log_warn("shared players unavailable (shared memory)");

@@ -9,6 +9,10 @@
 #include "player.h"
 #include "presence.h"
 
+/* In a cluster the presence table also holds this many users of other
+ * nodes for every local one. */
+#define CLUSTER_REMOTE_FACTOR	3
+
 struct server_config {
 	const char	*address;	/* listen address */
 	int		 port;
@@ -25,6 +29,10 @@ struct server_config {
 	int		 idle_timeout;		/* seconds without input */
 	size_t		 out_queue_max;	/* bytes queued to one client */
 	int		 share_players;	/* one decode per shared stream */
+	const char	*redis_host;	/* cluster mode: Redis to join */
+	int		 redis_port;
+	char		 node[NAME_MAX_LEN + 1];	/* this node's name */
+	int		 cluster_ttl_ms;	/* heartbeat time to live */
 	char		 runtime_dir[256];	/* private 0700 directory */
 	char		 broker_path[300];	/* broker's socket in it */
 };
@@ -43,8 +51,8 @@ extern volatile sig_atomic_t	server_shutdown_requested;
 
 int	server_listen(const struct server_config *);
 int	server_run(struct server_config *, int);
-void	broker_main(const struct server_config *, struct presence *, int)
-	    __attribute__((noreturn));
+void	broker_main(const struct server_config *, struct presence *,
+	    struct player_table *, int) __attribute__((noreturn));
 void	session_main(struct session_env *) __attribute__((noreturn));
 
 #endif

@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "server.h"
 #include "stream.h"
+#include "user.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -41,8 +42,11 @@
 #define READ_CHUNK		65536
 #define ROSTER_MAX		4096
 
+#define CLAIM_WAIT_MS		5000	/* for the cluster to claim a name */
+
 enum session_state {
 	SESSION_HANDSHAKE,
+	SESSION_CLAIMING,	/* cluster mode: the broker claims our name */
 	SESSION_ACTIVE,
 };
 
@@ -59,6 +63,7 @@ struct session {
 	int64_t			 broker_retry_at;
 	struct presence_ref	 ref;
 	int			 claimed;
+	int64_t			 claim_until;	/* ms: the cluster's answer */
 	char			 name[NAME_MAX_LEN + 1];
 	char			 log_prefix[NAME_MAX_LEN + 3];
 	struct crypto_key	*key;
@@ -98,6 +103,9 @@ on_signal(int sig)
 
 static void	fail(struct session *, enum proto_error, const char *,
 		    const char *);
+static void	welcome(struct session *);
+static void	to_broker_kind(struct session *, enum ipc_kind, const void *,
+		    size_t);
 
 /* The client let its queue overflow: tell it (if it ever reads) and end. */
 static void
@@ -209,16 +217,15 @@ broker_connect(struct session *s)
 	log_debug("broker link %s", s->broker_fd == -1 ? "down" : "up");
 }
 
-/* Pass a frame to the broker for one recipient slot or for everyone. */
+/* Pass a packet of kind for the slot/generation to to the broker. */
 static void
-to_broker(struct session *s, enum ipc_kind kind, const struct presence_ref *to,
-    const uint8_t *frame, size_t len)
+to_broker_ref(struct session *s, enum ipc_kind kind,
+    const struct presence_ref *to, const void *data, size_t len)
 {
 	uint8_t	*p;
 	size_t	 plen;
 
-	p = ipc_packet(kind, to ? to->slot : s->ref.slot,
-	    to ? to->generation : s->ref.generation, frame, len, &plen);
+	p = ipc_packet(kind, to->slot, to->generation, data, len, &plen);
 	switch (ipc_send_now(s->broker_fd, &s->to_broker, p, plen)) {
 	case -1:
 		/* The broker is gone; the packet waits for the new one. */
@@ -232,6 +239,14 @@ to_broker(struct session *s, enum ipc_kind kind, const struct presence_ref *to,
 	}
 }
 
+/* Pass a packet of kind about ourselves to the broker. */
+static void
+to_broker_kind(struct session *s, enum ipc_kind kind, const void *data,
+    size_t len)
+{
+	to_broker_ref(s, kind, &s->ref, data, len);
+}
+
 /* Encode m as a frame and hand it to the broker (m is released). */
 static void
 broadcast(struct session *s, json_object *m)
@@ -240,27 +255,8 @@ broadcast(struct session *s, json_object *m)
 
 	buf_init(&b, FRAME_HEADER_LEN + FRAME_MAX_JSON);
 	if (msg_encode_free(m, &b) == 0)
-		to_broker(s, IPC_BROADCAST, NULL, buf_ptr(&b), buf_len(&b));
+		to_broker_kind(s, IPC_BROADCAST, buf_ptr(&b), buf_len(&b));
 	buf_free(&b);
-}
-
-/* Return a user object for a presence slot. */
-static json_object *
-user_object(const struct presence_slot *slot)
-{
-	json_object	*u, *rooms = json_object_new_array();
-
-	u = msg_user(slot->name, msg_jwk(slot->key_n, slot->key_e),
-	    slot->fingerprint);
-	for (int i = 0; i < PRESENCE_MAX_ROOMS; i++)
-		if (slot->rooms[i][0] != '\0')
-			json_object_array_add(rooms,
-			    json_object_new_string(slot->rooms[i]));
-	json_object_object_add(u, "rooms", rooms);
-	if (slot->watching[0] != '\0')
-		json_object_object_add(u, "watching",
-		    json_object_new_string(slot->watching));
-	return u;
 }
 
 /* Return an array of every active user (optionally only in room). */
@@ -276,7 +272,7 @@ roster(struct session *s, const char *room)
 	    s->presence->hdr->capacity);
 	for (size_t i = 0; i < n; i++)
 		if (room == NULL || presence_in_room(&slots[i], room))
-			json_object_array_add(users, user_object(&slots[i]));
+			json_object_array_add(users, user_json(&slots[i]));
 	free(slots);
 	return users;
 }
@@ -286,8 +282,7 @@ static void
 on_hello(struct session *s, json_object *m)
 {
 	struct crypto_key	*key;
-	json_object		*jwk_copy, *users, *videos, *user;
-	struct presence_slot	 me;
+	json_object		*jwk_copy;
 	const char		*name = msg_get_str(m, "name");
 	int			 r;
 
@@ -334,19 +329,55 @@ on_hello(struct session *s, json_object *m)
 	snprintf(s->name, sizeof s->name, "%s", name);
 	snprintf(s->log_prefix, sizeof s->log_prefix, "%s: ", s->name);
 	log_set_prefix(s->log_prefix);
+	if (s->cfg->redis_host != NULL) {
+		/* Names are the cluster's: the broker claims it in Redis, and
+		 * we go on when it answers (see on_claimed()). */
+		s->state = SESSION_CLAIMING;
+		s->claim_until = util_now_ms() + CLAIM_WAIT_MS;
+		broker_connect(s);
+		to_broker_kind(s, IPC_CLAIM, s->name, strlen(s->name));
+		return;
+	}
+	welcome(s);
+}
+
+/* The name is ours: announce the user and welcome the client. */
+static void
+welcome(struct session *s)
+{
+	json_object		*users, *videos;
+	struct presence_slot	 me;
+
 	presence_activate(s->presence, &s->ref);
 	s->state = SESSION_ACTIVE;
-	broker_connect(s);
-
+	if (s->broker_fd == -1)
+		broker_connect(s);
 	users = roster(s, NULL);
 	videos = library_json(s->lib);
 	send_msg(s, msg_welcome(s->name, users, videos, s->cfg->motd));
-	if (presence_find(s->presence, s->name, &me, NULL) == 0) {
-		user = user_object(&me);
-		broadcast(s, msg_join(user));
-	}
+	if (presence_find(s->presence, s->name, &me, NULL) == 0)
+		broadcast(s, msg_join(user_json(&me)));
 	log_info("joined from %s (%s)", s->env->peer,
-	    crypto_key_fingerprint(key));
+	    crypto_key_fingerprint(s->key));
+}
+
+/* The broker's answer to our cluster-wide claim of the name. */
+static void
+on_claimed(struct session *s, int status)
+{
+	if (s->state == SESSION_CLAIMING) {
+		if (status == PROTO_OK)
+			welcome(s);
+		else if (status == PROTO_E_NAME_TAKEN)
+			fail(s, PROTO_E_NAME_TAKEN, "that name is taken on "
+			    "another node of this cluster", "quit");
+		else
+			fail(s, PROTO_E_UNAVAILABLE, "the cluster cannot "
+			    "claim your name now; try again shortly", "quit");
+	} else if (s->state == SESSION_ACTIVE && status == PROTO_E_NAME_TAKEN)
+		fail(s, PROTO_E_NAME_TAKEN, "your name was taken on another "
+		    "node while this one was cut off from the cluster",
+		    "lost");
 }
 
 /* Take one token from the chat bucket; return 0, or -1 if empty. */
@@ -552,8 +583,8 @@ on_chat(struct session *s, json_object *m)
 		if (slots[i].pid == getpid())
 			send_raw(s, buf_ptr(&frame), buf_len(&frame));
 		else
-			to_broker(s, IPC_DELIVER, &refs[i], buf_ptr(&frame),
-			    buf_len(&frame));
+			to_broker_ref(s, IPC_DELIVER, &refs[i],
+			    buf_ptr(&frame), buf_len(&frame));
 	}
 	if (json_object_array_length(missing) > 0) {
 		snprintf(text, sizeof text, "not delivered to %s: the message "
@@ -776,6 +807,10 @@ handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
 		if (s->state == SESSION_ACTIVE)
 			send_raw(s, payload, h.len);
 		break;
+	case IPC_CLAIMED:
+		if (h.slot == s->ref.slot && h.generation == s->ref.generation)
+			on_claimed(s, h.flags);
+		break;
 	}
 }
 
@@ -875,6 +910,17 @@ timers(struct session *s)
 		}
 		return (int)(next - now);
 	}
+	if (s->state == SESSION_CLAIMING) {
+		if (now >= s->claim_until) {
+			fail(s, PROTO_E_UNAVAILABLE, "the cluster did not answer; "
+			    "try again shortly", "quit");
+			return 0;
+		}
+		if (s->broker_fd == -1 && now >= s->broker_retry_at)
+			broker_connect(s);
+		return (int)(s->claim_until - now < BROKER_RETRY_MS ?
+		    s->claim_until - now : BROKER_RETRY_MS);
+	}
 	next = s->last_input + (int64_t)s->cfg->idle_timeout * 1000;
 	if (now >= next) {
 		fail(s, PROTO_E_TIMEOUT, "no answer for too long", "lost");
@@ -962,8 +1008,11 @@ session_main(struct session_env *env)
 		timeout = timers(&s);
 		if (s.done)
 			break;
+		/* Reading waits while the broker is busy (back-pressure) and
+		 * while the cluster claims our name. */
 		pfd[0] = (struct pollfd){ s.fd, s.to_broker.count <
-		    BROKER_QUEUE_HIGH ? POLLIN : 0, 0 };
+		    BROKER_QUEUE_HIGH && s.state != SESSION_CLAIMING ?
+		    POLLIN : 0, 0 };
 		if (buf_len(&s.out) > 0 || stream_pending(&s.stream))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };

@@ -27,7 +27,8 @@ usage(FILE *f)
 "usage: tvchatd [-dfhV] [-a address] [-p port] [-v videos] [-m max-clients]\n"
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
 "               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
-"               [--no-shared-players]\n"
+"               [--no-shared-players] [--redis host:port [--node name]\n"
+"               [--cluster-ttl seconds]]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
 "  -p, --port PORT        listen port (default %d)\n"
 "  -v, --videos DIR       video library (default ./videos)\n"
@@ -42,6 +43,11 @@ usage(FILE *f)
 "      --handshake-timeout S  drop a client that has not logged in after S\n"
 "                         seconds (default 10)\n"
 "      --no-shared-players  decode video for every viewer separately\n"
+"      --redis HOST:PORT  join the cluster that shares this Redis\n"
+"      --node NAME        this node's name in the cluster (default: the\n"
+"                         host name and port)\n"
+"      --cluster-ttl S    a silent node's users are lost after S seconds\n"
+"                         (default 5)\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this help and exit\n", DEFAULT_PORT);
 }
@@ -102,6 +108,45 @@ write_pid_file(const char *path)
 		fatal("pid file %s", path);
 }
 
+/* --redis HOST:PORT (a cluster needs cluster mode built in). */
+static void
+parse_redis(struct server_config *cfg, char *arg)
+{
+	char	*colon = strrchr(arg, ':');
+
+#ifndef HAVE_HIREDIS
+	fprintf(stderr, "tvchatd: --redis: this tvchatd was built without "
+	    "cluster mode (configure found no hiredis: install "
+	    "libhiredis-dev and build again)\n");
+	exit(EXIT_USAGE);
+#endif
+	if (colon == NULL || colon == arg) {
+		fprintf(stderr, "tvchatd: --redis: HOST:PORT, e.g. "
+		    "127.0.0.1:6379\n");
+		exit(EXIT_USAGE);
+	}
+	*colon = '\0';
+	cfg->redis_host = arg;
+	cfg->redis_port = (int)number("--redis port", colon + 1, 1, 65535);
+}
+
+/* The default node name: the host name (its valid part) and the port. */
+static void
+default_node(struct server_config *cfg, const char *host)
+{
+	size_t	n = strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789_-");
+
+	if (n > NAME_MAX_LEN - 6)
+		n = NAME_MAX_LEN - 6;
+	if (n == 0) {
+		host = "tvchatd";
+		n = strlen(host);
+	}
+	snprintf(cfg->node, sizeof cfg->node, "%.*s-%d", (int)n, host,
+	    cfg->port);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -121,6 +166,9 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 4 },
 		{ "handshake-timeout", required_argument, NULL, 5 },
 		{ "no-shared-players", no_argument, NULL, 6 },
+		{ "redis", required_argument, NULL, 7 },
+		{ "node", required_argument, NULL, 8 },
+		{ "cluster-ttl", required_argument, NULL, 9 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -139,6 +187,7 @@ main(int argc, char **argv)
 	cfg.out_queue_max = 8u * 1024 * 1024;
 	cfg.motd = "Welcome to tvchat.";
 	cfg.share_players = 1;
+	cfg.cluster_ttl_ms = 5000;
 
 	while ((ch = getopt_long(argc, argv, "a:p:v:m:fP:dVh", longopts,
 	    NULL)) != -1) {
@@ -194,6 +243,22 @@ main(int argc, char **argv)
 		case 6:
 			cfg.share_players = 0;
 			break;
+		case 7:
+			parse_redis(&cfg, optarg);
+			break;
+		case 8:
+			if (!proto_name_valid(optarg)) {
+				fprintf(stderr, "tvchatd: --node: 1 to %d "
+				    "letters, digits, '_', '.' or '-'\n",
+				    NAME_MAX_LEN);
+				return EXIT_USAGE;
+			}
+			snprintf(cfg.node, sizeof cfg.node, "%s", optarg);
+			break;
+		case 9:
+			cfg.cluster_ttl_ms = 1000 * (int)number("--cluster-ttl",
+			    optarg, 1, 3600);
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -215,6 +280,8 @@ main(int argc, char **argv)
 		snprintf(hostname, sizeof hostname, "tvchatd");
 	hostname[sizeof hostname - 1] = '\0';
 	cfg.server_name = hostname;
+	if (cfg.redis_host != NULL && cfg.node[0] == '\0')
+		default_node(&cfg, hostname);
 
 	crypto_init();
 	log_open("tvchatd", LOG_TO_STDERR, cfg.debug);

@@ -72,25 +72,54 @@ count() {
 	grep -cE -- "$2" "$1" 2>/dev/null || true
 }
 
-# Start tvchatd on a free port: sets PORT and SERVER_PID. Extra args pass.
-start_server() {
-	local try
+# start_tvchatd LOG ARGS...: start tvchatd on a free port, logging to
+# $WORK/LOG.log; sets PORT and SERVER_PID.
+start_tvchatd() {
+	local log=$WORK/$1.log try
+	shift
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		PORT=$((20000 + (RANDOM * 7 + $$ + try * 131) % 40000))
-		: >"$WORK/server.log"
+		: >"$log"
 		"$TVCHATD" -f -d -p "$PORT" -v "$top_srcdir/videos" "$@" \
-		    >>"$WORK/server.log" 2>&1 &
+		    >>"$log" 2>&1 &
 		SERVER_PID=$!
 		PIDS="$PIDS $SERVER_PID"
-		if wait_for "$WORK/server.log" "listening on|cannot listen" 10 &&
-		    grep -q "listening on" "$WORK/server.log"; then
+		if wait_for "$log" "listening on|cannot listen" 10 &&
+		    grep -q "listening on" "$log"; then
 			return 0
 		fi
 		kill -9 "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
 	done
 	echo "# could not start tvchatd" >&2
-	cat "$WORK/server.log" >&2
+	cat "$log" >&2
+	return 1
+}
+
+# Start tvchatd on a free port: sets PORT and SERVER_PID. Extra args pass.
+start_server() {
+	start_tvchatd server "$@"
+}
+
+# start_redis [PORT]: a throw-away redis-server on a free loopback port
+# (or PORT, to restart one), no persistence; sets REDIS_PORT, REDIS_PID.
+start_redis() {
+	local try want=${1:-}
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		REDIS_PORT=${want:-$((20000 + (RANDOM * 11 + $$ + try * 173) % 40000))}
+		: >"$WORK/redis.log"
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" \
+		    --appendonly no --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
+		REDIS_PID=$!
+		PIDS="$PIDS $REDIS_PID"
+		if wait_for "$WORK/redis.log" "Ready to accept|Address already" \
+		    10 && grep -q "Ready to accept" "$WORK/redis.log"; then
+			return 0
+		fi
+		kill -9 "$REDIS_PID" 2>/dev/null
+		wait "$REDIS_PID" 2>/dev/null
+	done
+	echo "# could not start redis-server" >&2
 	return 1
 }
 

@@ -25,7 +25,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return presence_create(&table, 4);
+	return presence_create(&table, 4, 0);
 }
 
 static int

@@ -68,6 +68,10 @@ test_error_names_documented(void **state)
 	assert_string_equal(proto_error_name(PROTO_E_NO_SUCH_QUALITY),
 	    "no-such-quality");
 	assert_string_equal(proto_error_name(PROTO_E_INTERNAL), "internal");
+	assert_string_equal(proto_error_name(PROTO_E_UNAVAILABLE),
+	    "unavailable");
+	assert_int_equal(proto_error_from_name("unavailable"),
+	    PROTO_E_UNAVAILABLE);
 }
 
 /* Unknown names map to PROTO_E_COUNT; out-of-range codes to "internal". */

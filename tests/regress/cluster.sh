@@ -1,0 +1,149 @@
+#!/bin/bash
+# Cluster mode: tvchatd nodes sharing one Redis (started here on a free
+# port). Rosters, room and direct messages across nodes, cluster-wide
+# names, a node killed with -9, Redis stopped and restarted, a node
+# stopped cleanly.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+TTL=2
+
+if ! command -v redis-server >/dev/null; then
+	echo "Bail out! redis-server is not installed (scripts/deps installs it)"
+	exit 1
+fi
+start_redis || exit 1
+
+# start_node NAME: a tvchatd node in the cluster; sets PORT_NAME, PID_NAME.
+start_node() {
+	start_tvchatd "node-$1" --redis "127.0.0.1:$REDIS_PORT" --node "$1" \
+	    --cluster-ttl "$TTL" || exit 1
+	eval "PORT_$1=$PORT NODE_PID_$1=$SERVER_PID"
+	wait_for "$WORK/node-$1.log" "node $1 registered" 10 || exit 1
+}
+
+# client_on NODE NAME: a batch client of that node; waits for its welcome.
+client_on() {
+	local p="PORT_$1"
+	PORT=${!p}
+	start_client "$2"
+	wait_for "$WORK/$2.out" '"event":"(welcome|error)"' 30
+}
+
+# who_has NAME USER: USER is in NAME's answer to who.
+who_has() {
+	: >"$WORK/$1.who"
+	say_to "$1" '{"cmd":"who"}'
+	wait_for "$WORK/$1.out" '"event":"who"' 5 >/dev/null 2>&1
+	sleep 0.2
+	grep '"event":"who"' "$WORK/$1.out" | tail -1 | json_field users |
+	    grep -q "\"name\": \"$2\""
+}
+
+start_node a
+start_node b
+client_on b bob
+client_on a alice
+client_on a carol
+
+check "alice's welcome lists bob of the other node" \
+    bash -c "grep '\"event\":\"welcome\"' '$WORK/alice.out' | grep -q '\"name\":\"bob\"'"
+check "bob hears that alice joined on the other node" \
+    wait_for "$WORK/bob.out" '"event":"join".*"name":"alice"'
+wait_for "$WORK/bob.out" '"event":"join".*"name":"carol"' >/dev/null
+check "bob's who lists alice, carol and himself" \
+    eval 'who_has bob alice && who_has bob carol && who_has bob bob'
+
+say_to alice '{"cmd":"say","text":"hello across nodes"}'
+check "a room message crosses nodes, verified" \
+    wait_for "$WORK/bob.out" '"event":"chat".*"from":"alice".*"text":"hello across nodes".*"verified":true'
+check "the room message reaches the sender's node too" \
+    wait_for "$WORK/carol.out" '"from":"alice".*"text":"hello across nodes"'
+
+say_to bob '{"cmd":"msg","to":"alice","text":"psst from b"}'
+check "a direct message crosses nodes, verified" \
+    wait_for "$WORK/alice.out" '"from":"bob".*"text":"psst from b".*"direct":true.*"verified":true'
+check "the sender gets its echo" \
+    wait_for "$WORK/bob.out" '"from":"bob".*"text":"psst from b"'
+say_to carol '{"cmd":"say","text":"marker one"}'
+wait_for "$WORK/bob.out" '"text":"marker one"' >/dev/null
+check "the direct message went to its recipient only" \
+    test "$(count "$WORK/carol.out" 'psst from b')" -eq 0
+
+say_to bob '{"cmd":"join","room":"#dev"}'
+say_to alice '{"cmd":"join","room":"#dev"}'
+wait_for "$WORK/alice.out" '"event":"room-join".*"room":"#dev".*"name":"bob"' >/dev/null
+wait_for "$WORK/bob.out" '"event":"room-join".*"room":"#dev".*"name":"alice"' >/dev/null
+say_to alice '{"cmd":"say","room":"#dev","text":"dev talk"}'
+check "another room's message crosses nodes to its members" \
+    wait_for "$WORK/bob.out" '"from":"alice".*"to":"#dev".*"text":"dev talk".*"verified":true'
+say_to alice '{"cmd":"say","room":"#lobby","text":"marker two"}'
+wait_for "$WORK/carol.out" '"text":"marker two"' >/dev/null
+check "and not to others" test "$(count "$WORK/carol.out" 'dev talk')" -eq 0
+
+# A name is the cluster's: BOB on node a while bob is on node b.
+client_on a BOB
+check "a name taken on node b is refused on node a (any case)" \
+    wait_for "$WORK/BOB.out" '"event":"error".*"code":"name-taken"'
+
+# A node killed with -9 (every process of it): its users are lost.
+start_node c
+client_on c dave
+wait_for "$WORK/alice.out" '"event":"join".*"name":"dave"' >/dev/null
+t0=$(date +%s%N)
+kill -9 $(pgrep -P "$NODE_PID_c") "$NODE_PID_c" 2>/dev/null
+if wait_for "$WORK/alice.out" '"event":"leave","name":"dave","reason":"lost"' \
+    $((TTL + 3)); then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	ok "a node killed with -9: its users leave other rosters as lost ($ms ms, TTL ${TTL} s)"
+	echo "# node c's users gone from node a after $ms ms"
+else
+	not_ok "a node killed with -9: its users leave other rosters as lost"
+fi
+check "bob (node b) hears it too" \
+    wait_for "$WORK/bob.out" '"event":"leave","name":"dave","reason":"lost"' 3
+check "dave is no longer in alice's who" \
+    eval '! who_has alice dave && who_has alice bob'
+
+# Redis goes away: nodes serve their own users and hold what crosses.
+kill -9 "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null
+check "node a says it lost Redis" \
+    wait_for "$WORK/node-a.log" "lost Redis" 5
+say_to alice '{"cmd":"say","room":"#lobby","text":"local while redis is away"}'
+check "chat within a node goes on without Redis" \
+    wait_for "$WORK/carol.out" '"text":"local while redis is away"'
+say_to bob '{"cmd":"msg","to":"alice","text":"sent while redis is away"}'
+client_on a erin
+check "a new user cannot claim a name while Redis is away: clear error" \
+    wait_for "$WORK/erin.out" '"event":"error".*"code":"unavailable"'
+sleep 1
+start_redis "$REDIS_PORT" || exit 1
+check "node a registers again after Redis restarts" \
+    wait_for "$WORK/node-a.log" "Redis is back" 15
+check "node b registers again after Redis restarts" \
+    wait_for "$WORK/node-b.log" "Redis is back" 15
+check "the message sent while Redis was away arrives" \
+    wait_for "$WORK/alice.out" '"from":"bob".*"text":"sent while redis is away".*"verified":true' 10
+say_to alice '{"cmd":"say","room":"#lobby","text":"after the restart"}'
+check "chat crosses nodes again after Redis restarted" \
+    wait_for "$WORK/bob.out" '"from":"alice".*"text":"after the restart".*"verified":true'
+check "rosters survived: bob still sees alice" \
+    eval 'who_has bob alice && who_has bob carol'
+check "bob's name is still claimed in Redis" \
+    test "$(redis-cli -p "$REDIS_PORT" exists tvchat:name:bob)" = 1
+
+# A node stopped cleanly: its users leave at once, its keys are gone.
+kill -TERM "$NODE_PID_b"
+check "node b stopping: alice hears bob leave" \
+    wait_for "$WORK/alice.out" '"event":"leave","name":"bob","reason":"server shutting down"' 5
+sleep 0.5
+check "node b's keys are gone from Redis" \
+    test "$(redis-cli -p "$REDIS_PORT" exists tvchat:users:b tvchat:node:b tvchat:name:bob)" = 0
+check "and bob is gone from alice's who" \
+    eval '! who_has alice bob'
+
+check "tvchatd --redis needs HOST:PORT" \
+    bash -c "'$TVCHATD' --redis nowhere >/dev/null 2>&1; test \$? -eq 64"
+check "no node crashed" \
+    bash -c "! grep -qiE 'sanitizer|fatal|segv' '$WORK'/node-*.log"
+finish

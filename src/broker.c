@@ -447,7 +447,8 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	log_debug("started");
 #ifdef HAVE_HIREDIS
 	if (cfg->redis_host != NULL)
-		b->cluster = cluster_new(cfg, presence, &cluster_ops, b);
+		b->cluster = cluster_new(cfg, presence, players,
+		    &cluster_ops, b);
 #endif
 
 	while (!b->quit) {

@@ -44,6 +44,7 @@
 
 #include "buf.h"
 #include "cluster.h"
+#include "clusternote.h"
 #include "crypto.h"
 #include "frame.h"
 #include "ipc.h"
@@ -55,13 +56,13 @@
 
 #define PREFIX			"tvchat:"
 #define KEY_LEN			(sizeof PREFIX + 16 + NAME_MAX_LEN)
-#define PARCEL_HEADER		12
 #define ITEM_MAX_BYTES		(1024 * 1024)	/* one PUBLISH */
 #define OUTBOX_MAX_BYTES	(32 * 1024 * 1024)
 #define HOLD_MS			30000	/* most time a parcel waits */
 #define RETRY_MS		200
 #define CHECK_MS		500	/* are the other nodes alive? */
 #define SYNC_MS			100	/* publish table changes */
+#define WATCH_REFRESH_MS	2000	/* a room's watch state again */
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
 
@@ -134,10 +135,12 @@ struct cluster {
 	int			 stopping;
 	int64_t			 next_attempt, backoff;
 	int64_t			 next_beat, next_check, next_sync;
+	int64_t			 next_watch;
 	int64_t			 beat_sent;	/* 0: none unanswered */
 	int			 loading;	/* snapshots awaited */
 	uint32_t		 seen_generation;
-	char			 epoch[40];
+	const char		*epoch;
+	int			 warned_name;
 	char			 key_node[KEY_LEN], key_users[KEY_LEN];
 	char			 key_nodes[KEY_LEN];
 	char			 chan_all[KEY_LEN], chan_me[KEY_LEN];
@@ -145,6 +148,11 @@ struct cluster {
 	size_t			 outbox_bytes;
 	int			 round;		/* replies awaited */
 	struct shadow		*shadow;
+	struct player_table	*players;	/* NULL: no shared players */
+	struct {
+		uint32_t	generation, applied;
+		int64_t		noted;
+	}			 wshadow[PLAYER_SLOTS];
 	struct presence_slot	*scratch;
 	struct presence_ref	*refs;
 	int			 warned_down;
@@ -378,33 +386,15 @@ note(struct cluster *c, char kind, const void *body, size_t len)
 {
 	struct item	*it;
 	char		 head[NAME_MAX_LEN + 8];
-	int		 n;
 
 	if (c->outbox_bytes + len > OUTBOX_MAX_BYTES) {
 		log_warnx("cluster outbox full: a '%c' note is lost", kind);
 		return;
 	}
 	it = item_new(c, "");
-	n = snprintf(head, sizeof head, "%c %s\n", kind, c->cfg->node);
-	item_put(c, it, head, (size_t)n);
+	item_put(c, it, head, note_header(head, sizeof head, kind,
+	    c->cfg->node));
 	item_put(c, it, body, len);
-}
-
-/* Put a 32-bit big-endian number. */
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 /*
@@ -416,7 +406,7 @@ cluster_deliver(struct cluster *c, int32_t from_slot, uint32_t from_gen,
     const struct presence_slot *to, const uint8_t *frame, size_t len)
 {
 	struct item	*it;
-	uint8_t		 head[PARCEL_HEADER];
+	uint8_t		 head[PARCEL_HEADER_LEN];
 
 	if (c->outbox_bytes + len > OUTBOX_MAX_BYTES) {
 		struct item fake = { .nfrom = 1 };
@@ -435,9 +425,7 @@ cluster_deliver(struct cluster *c, int32_t from_slot, uint32_t from_gen,
 	if (it == NULL || it->inflight || it->retry_at != 0 ||
 	    it->len + len > ITEM_MAX_BYTES)
 		it = item_new(c, to->node);
-	put32(head, (uint32_t)to->remote_slot);
-	put32(head + 4, to->remote_gen);
-	put32(head + 8, (uint32_t)len);
+	parcel_header(head, to->remote_slot, to->remote_gen, len);
 	item_put(c, it, head, sizeof head);
 	item_put(c, it, frame, len);
 	it->from = xreallocarray(it->from, it->nfrom + 1, sizeof *it->from);
@@ -701,88 +689,101 @@ node_gone(struct cluster *c, const char *node)
 	    c->key_nodes, node);
 }
 
-/* Handle a note from another node on the all channel. */
+/* Another node's watch-together state: remember it, apply a change. */
 static void
-on_note(struct cluster *c, const char *p, size_t len)
+on_watch_note(struct cluster *c, const struct note *n)
 {
-	char			 node[NAME_MAX_LEN + 1];
-	const char		*nl, *body;
-	size_t			 blen, n;
-	json_object		*o;
-	struct presence_slot	 u, *s;
-	struct presence_ref	*ref;
-	uint8_t			*pkt;
-	size_t			 plen;
+	struct watch_note	wn;
 
-	if (len < 4 || p[1] != ' ' || (nl = memchr(p, '\n', len)) == NULL ||
-	    (size_t)(nl - p - 2) > NAME_MAX_LEN)
-		goto bad;
-	memcpy(node, p + 2, (size_t)(nl - p - 2));
-	node[nl - p - 2] = '\0';
-	if (!proto_name_valid(node))
-		goto bad;
-	if (strcmp(node, c->cfg->node) == 0)
-		return;		/* our own */
-	body = nl + 1;
-	blen = len - (size_t)(body - p);
-	switch (p[0]) {
-	case 'U':
-		o = user_parse_json(body, blen);
-		if (user_record_parse(o, node, &u) == 0)
-			put_remote(c, &u, 0);
-		else
-			log_warnx("node %s: a bad user record", node);
-		json_object_put(o);
+	if (c->players == NULL)
 		return;
-	case 'D':
-		if (blen > NAME_MAX_LEN)
-			goto bad;
-		memcpy(u.name, body, blen);
-		u.name[blen] = '\0';
-		n = presence_snapshot(c->presence, c->scratch, c->refs,
-		    c->presence->hdr->capacity);
-		if ((s = find_remote(c, n, node, u.name, &ref)) != NULL)
-			drop_remote(c, ref, NULL);
-		return;
-	case 'S':
-		if ((o = user_parse_json(body, blen)) == NULL)
-			goto bad;
-		reconcile(c, node, o);
-		json_object_put(o);
-		return;
-	case 'B':
-		if (blen < FRAME_HEADER_LEN || blen > IPC_MAX_PAYLOAD)
-			goto bad;
-		pkt = ipc_packet(IPC_BROADCAST, -2, 0, body, blen, &plen);
-		c->ops->broadcast(c->arg, pkt, plen);
-		free(pkt);
+	if (watch_note_parse(n->body, n->len, &wn) != 0) {
+		log_warnx("node %s: a bad watch note", n->node);
 		return;
 	}
-bad:
-	log_warnx("a malformed cluster note (%zu bytes)", len);
+	wn.w.at_ms = util_now_ms();
+	player_watch_put(c->players, &wn.w);
+	if (wn.action != 0)
+		player_control_room(c->players, wn.w.room, wn.action, wn.to,
+		    wn.quality, wn.w.by);
+}
+
+/* Handle a note from another node on the all channel. */
+static void
+on_note(struct cluster *c, const uint8_t *p, size_t len)
+{
+	struct note		 n;
+	json_object		*o;
+	struct presence_slot	 u;
+	struct presence_ref	*ref;
+	uint8_t			*pkt;
+	size_t			 plen, k;
+
+	if (note_parse(p, len, &n) != 0) {
+		log_warnx("a malformed cluster note (%zu bytes)", len);
+		return;
+	}
+	if (strcmp(n.node, c->cfg->node) == 0)
+		return;		/* our own */
+	switch (n.kind) {
+	case 'U':
+		o = user_parse_json(n.body, n.len);
+		if (user_record_parse(o, n.node, &u) == 0)
+			put_remote(c, &u, 0);
+		else
+			log_warnx("node %s: a bad user record", n.node);
+		json_object_put(o);
+		break;
+	case 'D':
+		if (n.len == 0 || n.len > NAME_MAX_LEN)
+			break;
+		memcpy(u.name, n.body, n.len);
+		u.name[n.len] = '\0';
+		k = presence_snapshot(c->presence, c->scratch, c->refs,
+		    c->presence->hdr->capacity);
+		if (find_remote(c, k, n.node, u.name, &ref) != NULL)
+			drop_remote(c, ref, NULL);
+		break;
+	case 'S':
+		if ((o = user_parse_json(n.body, n.len)) == NULL) {
+			log_warnx("node %s: a bad user list", n.node);
+			break;
+		}
+		reconcile(c, n.node, o);
+		json_object_put(o);
+		break;
+	case 'B':
+		if (n.len < FRAME_HEADER_LEN || n.len > IPC_MAX_PAYLOAD)
+			break;
+		pkt = ipc_packet(IPC_BROADCAST, -2, 0, n.body, n.len, &plen);
+		c->ops->broadcast(c->arg, pkt, plen);
+		free(pkt);
+		break;
+	case 'W':
+		on_watch_note(c, &n);
+		break;
+	default:
+		log_warnx("node %s: a note of unknown kind", n.node);
+	}
 }
 
 /* Handle parcels for our users from another node. */
 static void
 on_parcels(struct cluster *c, const uint8_t *p, size_t len)
 {
+	struct parcel	 pc;
 	uint8_t		*pkt;
-	size_t		 plen, flen;
+	size_t		 plen;
+	int		 r;
 
-	while (len > 0) {
-		if (len < PARCEL_HEADER ||
-		    (flen = get32(p + 8)) > len - PARCEL_HEADER ||
-		    flen > IPC_MAX_PAYLOAD || get32(p) > INT32_MAX) {
-			log_warnx("malformed parcels from the cluster");
-			return;
-		}
-		pkt = ipc_packet(IPC_DELIVER, (int32_t)get32(p), get32(p + 4),
-		    p + PARCEL_HEADER, flen, &plen);
+	while ((r = parcel_next(&p, &len, &pc)) == 1) {
+		pkt = ipc_packet(IPC_DELIVER, pc.slot, pc.generation, pc.frame,
+		    pc.len, &plen);
 		c->ops->deliver(c->arg, pkt, plen);
 		free(pkt);
-		p += PARCEL_HEADER + flen;
-		len -= PARCEL_HEADER + flen;
 	}
+	if (r != 0)
+		log_warnx("malformed parcels from the cluster");
 }
 
 /* Replies on the subscribed connection: confirmations, then messages. */
@@ -808,7 +809,7 @@ on_sub(redisAsyncContext *ac, void *r, void *arg)
 	    e[2]->type != REDIS_REPLY_STRING)
 		return;
 	if (strcmp(e[1]->str, c->chan_all) == 0)
-		on_note(c, e[2]->str, e[2]->len);
+		on_note(c, (const uint8_t *)e[2]->str, e[2]->len);
 	else if (strcmp(e[1]->str, c->chan_me) == 0)
 		on_parcels(c, (const uint8_t *)e[2]->str, e[2]->len);
 }
@@ -1006,6 +1007,11 @@ on_beat(redisAsyncContext *ac, void *r, void *arg)
 		log_warnx("cluster: our heartbeat had expired; registering "
 		    "again");
 		start_sync(c);
+	} else if (reply != NULL && reply->type == REDIS_REPLY_STRING &&
+	    strcmp(reply->str, c->epoch) != 0 && !c->warned_name) {
+		log_warnx("cluster: another node uses the name %s; give each "
+		    "node its own (--node)", c->cfg->node);
+		c->warned_name = 1;
 	}
 }
 
@@ -1184,16 +1190,72 @@ connect_links(struct cluster *c, int64_t now)
 	    c->chan_me);
 }
 
+/*
+ * Tell the other nodes what our rooms watch together: a new room player,
+ * a change a user of ours made (not one that came from another node),
+ * and every WATCH_REFRESH_MS the state again (for late joiners there).
+ */
+static void
+scan_watches(struct cluster *c, int64_t now)
+{
+	struct player_slot	*s;
+	struct watch_note	 wn;
+	uint32_t		 state, applied;
+	int			 send;
+	char			*text;
+
+	for (int i = 0; c->players != NULL && i < PLAYER_SLOTS; i++) {
+		s = &c->players->slots[i];
+		state = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
+		if ((state != PLAYER_RUNNING && state != PLAYER_REQUESTED) ||
+		    s->room[0] == '\0')
+			continue;
+		applied = __atomic_load_n(&s->applied_gen, __ATOMIC_SEQ_CST);
+		memset(&wn, 0, sizeof wn);
+		send = 0;
+		if (c->wshadow[i].generation != s->generation)
+			send = 1;
+		else if (c->wshadow[i].applied != applied) {
+			send = !s->control_remote;
+			if (send && s->control_action >= PLAYER_PAUSE &&
+			    s->control_action <= PLAYER_QUALITY) {
+				wn.action = (enum player_action)
+				    s->control_action;
+				wn.to = s->control_to;
+				wn.quality = s->control_quality;
+				snprintf(wn.w.by, sizeof wn.w.by, "%s",
+				    s->control_by);
+			}
+		} else
+			send = now - c->wshadow[i].noted >= WATCH_REFRESH_MS;
+		c->wshadow[i].generation = s->generation;
+		c->wshadow[i].applied = applied;
+		if (!send)
+			continue;
+		c->wshadow[i].noted = now;
+		snprintf(wn.w.room, sizeof wn.w.room, "%s", s->room);
+		snprintf(wn.w.title, sizeof wn.w.title, "%s", s->title);
+		wn.w.quality = s->quality;
+		wn.w.width = s->width;
+		wn.w.height = s->height;
+		wn.w.position = state == PLAYER_RUNNING ? __atomic_load_n(
+		    &s->position_ms, __ATOMIC_SEQ_CST) / 1000.0 : s->start;
+		wn.w.paused = __atomic_load_n(&s->paused, __ATOMIC_SEQ_CST);
+		text = watch_note_text(&wn);
+		note(c, 'W', text, strlen(text));
+		free(text);
+	}
+}
+
 struct cluster *
 cluster_new(const struct server_config *cfg, struct presence *presence,
-    const struct cluster_ops *ops, void *arg)
+    struct player_table *players, const struct cluster_ops *ops, void *arg)
 {
 	struct cluster	*c = xcalloc(1, sizeof *c);
 	size_t		 cap = presence->hdr->capacity;
-	uint8_t		 rnd[8];
-
 	c->cfg = cfg;
 	c->presence = presence;
+	c->players = players;
 	c->ops = ops;
 	c->arg = arg;
 	TAILQ_INIT(&c->outbox);
@@ -1201,9 +1263,7 @@ cluster_new(const struct server_config *cfg, struct presence *presence,
 	c->scratch = xreallocarray(NULL, cap, sizeof *c->scratch);
 	c->refs = xreallocarray(NULL, cap, sizeof *c->refs);
 	c->backoff = BACKOFF_MIN_MS;
-	crypto_random(rnd, sizeof rnd);
-	snprintf(c->epoch, sizeof c->epoch, "%02x%02x%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	c->epoch = cfg->cluster_epoch;
 	snprintf(c->key_nodes, sizeof c->key_nodes, "%snodes", PREFIX);
 	snprintf(c->chan_all, sizeof c->chan_all, "%sall", PREFIX);
 	make_key(c->key_node, "node:", cfg->node, 0);
@@ -1269,6 +1329,8 @@ cluster_timeout(struct cluster *c)
 		if (c->seen_generation != c->presence->hdr->generation &&
 		    c->next_sync < next)
 			next = c->next_sync;
+		if (c->players != NULL && c->next_watch < next)
+			next = c->next_watch;
 	}
 	return next > now ? (int)(next - now) : 0;
 }
@@ -1295,6 +1357,10 @@ cluster_run(struct cluster *c, int force)
 	    now >= c->next_sync)) {
 		sync_local(c);
 		c->next_sync = now + SYNC_MS;
+	}
+	if (now >= c->next_watch) {
+		scan_watches(c, now);
+		c->next_watch = now + SYNC_MS;
 	}
 	if (now >= c->next_beat)
 		beat(c, now);

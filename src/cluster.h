@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "player.h"
 #include "presence.h"
 #include "server.h"
 
@@ -29,7 +30,7 @@ struct cluster;
 
 #ifdef HAVE_HIREDIS
 struct cluster	*cluster_new(const struct server_config *, struct presence *,
-		    const struct cluster_ops *, void *);
+		    struct player_table *, const struct cluster_ops *, void *);
 void		 cluster_free(struct cluster *);
 size_t		 cluster_pollfds(struct cluster *, struct pollfd *);
 void		 cluster_events(struct cluster *, const struct pollfd *,

@@ -224,23 +224,102 @@ player_find_room(struct player_table *t, const char *room,
 	return best >= 0 ? 0 : -1;
 }
 
-/* Ask a watch-together player to pause, resume, seek or change quality. */
+/* Set a control request on s (lock held). */
+static void
+set_control(struct player_slot *s, enum player_action action, double to,
+    uint8_t quality, const char *by, int remote)
+{
+	s->control_action = (uint8_t)action;
+	s->control_to = to;
+	s->control_quality = quality;
+	s->control_remote = (uint8_t)remote;
+	snprintf(s->control_by, sizeof s->control_by, "%s", by);
+	STORE(&s->control_gen, s->control_gen + 1);
+}
+
+/*
+ * Ask a watch-together player to pause, resume, seek or change quality;
+ * remote says the request comes from another node of a cluster (it is
+ * not to be passed on again).
+ */
 void
 player_control(struct player_table *t, const struct player_ref *ref,
-    enum player_action action, double to, uint8_t quality, const char *by)
+    enum player_action action, double to, uint8_t quality, const char *by,
+    int remote)
 {
 	struct player_slot	*s;
 
 	lock(t);
 	s = &t->slots[ref->slot];
-	if (s->generation == ref->generation) {
-		s->control_action = (uint8_t)action;
-		s->control_to = to;
-		s->control_quality = quality;
-		snprintf(s->control_by, sizeof s->control_by, "%s", by);
-		STORE(&s->control_gen, s->control_gen + 1);
+	if (s->generation == ref->generation)
+		set_control(s, action, to, quality, by, remote);
+	unlock(t);
+}
+
+/* The same for the player of room here, asked by another node; 0 or -1. */
+int
+player_control_room(struct player_table *t, const char *room,
+    enum player_action action, double to, uint8_t quality, const char *by)
+{
+	struct player_slot	*s;
+	int			 r = -1;
+
+	lock(t);
+	for (int i = 0; i < PLAYER_SLOTS; i++) {
+		s = &t->slots[i];
+		if ((s->state == PLAYER_RUNNING || s->state == PLAYER_REQUESTED)
+		    && s->room[0] != '\0' && proto_name_equal(s->room, room)) {
+			set_control(s, action, to, quality, by, 1);
+			r = 0;
+		}
 	}
 	unlock(t);
+	return r;
+}
+
+/* Record what room watches on another node (replacing the oldest). */
+void
+player_watch_put(struct player_table *t, const struct player_watch *w)
+{
+	struct player_watch	*slot = NULL;
+
+	lock(t);
+	for (int i = 0; i < PLAYER_WATCHES && slot == NULL; i++)
+		if (t->watches[i].room[0] != '\0' &&
+		    proto_name_equal(t->watches[i].room, w->room))
+			slot = &t->watches[i];
+	for (int i = 0; i < PLAYER_WATCHES && slot == NULL; i++)
+		if (t->watches[i].room[0] == '\0')
+			slot = &t->watches[i];
+	if (slot == NULL) {
+		slot = &t->watches[0];
+		for (int i = 1; i < PLAYER_WATCHES; i++)
+			if (t->watches[i].at_ms < slot->at_ms)
+				slot = &t->watches[i];
+	}
+	*slot = *w;
+	unlock(t);
+}
+
+/* What room watches on another node, heard of lately; 0, or -1. */
+int
+player_watch_get(struct player_table *t, const char *room,
+    struct player_watch *out)
+{
+	int	r = -1;
+
+	lock(t);
+	for (int i = 0; i < PLAYER_WATCHES; i++) {
+		if (t->watches[i].room[0] != '\0' &&
+		    proto_name_equal(t->watches[i].room, room) &&
+		    util_now_ms() - t->watches[i].at_ms <
+		    PLAYER_WATCH_STALE_MS) {
+			*out = t->watches[i];
+			r = 0;
+		}
+	}
+	unlock(t);
+	return r;
 }
 
 /* Stop viewing: the player notices when its last viewer is gone. */

@@ -75,9 +75,29 @@ struct player_slot {
 	double			control_to;
 	uint8_t			control_quality;
 	char			control_by[NAME_MAX_LEN + 1];
+	uint8_t			control_remote;	/* from another node */
 	uint32_t		paused;
 	char			error[128];
 	struct player_frame	ring[PLAYER_RING];
+};
+
+/*
+ * Cluster mode: what a room watches together on other nodes (the broker
+ * keeps it from their notes), so a user here can join in with a player
+ * of this node's own.
+ */
+#define PLAYER_WATCHES		16
+#define PLAYER_WATCH_STALE_MS	10000	/* not heard of this long: over */
+
+struct player_watch {
+	char		room[ROOM_MAX_LEN + 1];
+	char		title[VIDEO_NAME_MAX_LEN + 1];
+	uint8_t		quality;
+	uint16_t	width, height;
+	double		position;	/* seconds, at at_ms */
+	int64_t		at_ms;		/* CLOCK_MONOTONIC */
+	uint32_t	paused;
+	char		by[NAME_MAX_LEN + 1];
 };
 
 struct player_table {
@@ -85,6 +105,7 @@ struct player_table {
 	pid_t			holder;		/* pid holding the lock, or 0 */
 	pid_t			master;
 	struct player_slot	slots[PLAYER_SLOTS];
+	struct player_watch	watches[PLAYER_WATCHES];
 };
 
 /* A session's hold on a player slot. */
@@ -100,7 +121,13 @@ int		 player_join(struct player_table *, const char *, const char *,
 int		 player_find_room(struct player_table *, const char *,
 		    struct player_ref *);
 void		 player_control(struct player_table *, const struct player_ref *,
+		    enum player_action, double, uint8_t, const char *, int);
+int		 player_control_room(struct player_table *, const char *,
 		    enum player_action, double, uint8_t, const char *);
+void		 player_watch_put(struct player_table *,
+		    const struct player_watch *);
+int		 player_watch_get(struct player_table *, const char *,
+		    struct player_watch *);
 void		 player_leave(struct player_table *, struct player_ref *);
 struct player_slot *player_get(struct player_table *,
 		    const struct player_ref *);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "ipc.h"
 #include "log.h"
 #include "msg.h"
@@ -495,6 +496,15 @@ server_run(struct server_config *cfg, int listen_fd)
 	sigaction(SIGHUP, &sa, NULL);
 
 	m.listen_fd = listen_fd;
+	if (cfg->redis_host != NULL) {
+		/* Names claimed in Redis carry it: a restarted broker finds
+		 * them its own; a restarted node does not. */
+		uint8_t	rnd[8];
+
+		crypto_random(rnd, sizeof rnd);
+		for (size_t i = 0; i < sizeof rnd; i++)
+			snprintf(cfg->cluster_epoch + 2 * i, 3, "%02x", rnd[i]);
+	}
 	if (presence_create(&m.presence, cfg->max_clients,
 	    cfg->redis_host != NULL ? cfg->max_clients * CLUSTER_REMOTE_FACTOR : 0) != 0)
 		fatal("presence table");

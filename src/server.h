@@ -33,6 +33,7 @@ struct server_config {
 	int		 redis_port;
 	char		 node[NAME_MAX_LEN + 1];	/* this node's name */
 	int		 cluster_ttl_ms;	/* heartbeat time to live */
+	char		 cluster_epoch[20];	/* this run of the node */
 	char		 runtime_dir[256];	/* private 0700 directory */
 	char		 broker_path[300];	/* broker's socket in it */
 };

@@ -342,13 +342,13 @@ watch_request(struct stream *st, json_object *m, const char *type)
 
 	if (strcmp(type, "pause") == 0)
 		player_control(st->players, &st->pref, PLAYER_PAUSE, 0, 0,
-		    st->me);
+		    st->me, 0);
 	else if (strcmp(type, "resume") == 0)
 		player_control(st->players, &st->pref, PLAYER_RESUME, 0, 0,
-		    st->me);
+		    st->me, 0);
 	else if (strcmp(type, "seek") == 0)
 		player_control(st->players, &st->pref, PLAYER_SEEK,
-		    msg_get_num(m, "to", 0), 0, st->me);
+		    msg_get_num(m, "to", 0), 0, st->me, 0);
 	else if (strcmp(type, "quality") == 0) {
 		proto_quality_from_name(msg_get_str(m, "quality"), &q);
 		t = library_find(st->lib, st->name);
@@ -359,11 +359,66 @@ watch_request(struct stream *st, json_object *m, const char *type)
 			return;
 		}
 		player_control(st->players, &st->pref, PLAYER_QUALITY, 0,
-		    (uint8_t)q, st->me);
+		    (uint8_t)q, st->me, 0);
 	} else {
 		/* The size is the room's: the client scales what it gets. */
 		announce(st);
 	}
+}
+
+/*
+ * Start a new player of title t (quality index qi, w x h) for room at
+ * start seconds and watch it; 0, or -1 after telling the client.
+ */
+static int
+room_player(struct stream *st, const char *room,
+    const struct library_title *t, int qi, int w, int h, double start,
+    int64_t now)
+{
+	int	created = 0;
+
+	end_stream(st, "stopped", "watching with the room");
+	if (player_join(st->players, room, t->name,
+	    (uint8_t)library_quality_of(qi), w, h, start, &st->pref,
+	    &created) != 0) {
+		error(st, PROTO_E_VIDEO, "too many videos playing; try again "
+		    "later");
+		return -1;
+	}
+	if (created)
+		kill(st->players->master, SIGUSR1);
+	st->watch_seen = 0;
+	snprintf(st->name, sizeof st->name, "%s", t->name);
+	snprintf(st->watch_room, sizeof st->watch_room, "%s", room);
+	share(st, t, qi, w, h);
+	begin(st, 0, now);
+	return 0;
+}
+
+/*
+ * Join what room watches on another node of a cluster: a player of our
+ * own at the same title, quality and position (paused if it is).
+ */
+static void
+follow(struct stream *st, const char *room, const struct player_watch *pw,
+    int64_t now)
+{
+	const struct library_title	*t = library_find(st->lib, pw->title);
+	int				 qi;
+	double				 start = pw->position;
+
+	qi = library_quality_index((enum quality)pw->quality);
+	if (t == NULL || qi < 0 || t->path[qi] == NULL) {
+		error(st, PROTO_E_NO_SUCH_VIDEO, "the room watches a video "
+		    "this server does not have");
+		return;
+	}
+	if (!pw->paused)
+		start += (double)(now - pw->at_ms) / 1000.0;
+	if (room_player(st, room, t, qi, pw->width, pw->height, start,
+	    now) == 0 && pw->paused)
+		player_control(st->players, &st->pref, PLAYER_PAUSE, 0, 0,
+		    pw->by, 1);
 }
 
 /*
@@ -376,11 +431,12 @@ stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
 {
 	const struct library_title	*t;
 	struct player_slot		*s;
+	struct player_watch		 pw;
 	const char			*room = msg_get_str(m, "room");
 	const char			*name = msg_get_str(m, "name");
 	json_object			*size = msg_get(m, "size"), *notice;
 	enum quality			 q = QUALITY_720P;
-	int				 qi, w = 640, h = 360, created = 0;
+	int				 qi, w = 640, h = 360;
 
 	snprintf(st->me, sizeof st->me, "%s", me);
 	if (st->players == NULL) {
@@ -396,8 +452,11 @@ stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
 		struct player_ref ref;
 
 		if (player_find_room(st->players, room, &ref) != 0) {
-			error(st, PROTO_E_NO_SUCH_VIDEO, "that room is not "
-			    "watching anything");
+			if (player_watch_get(st->players, room, &pw) == 0)
+				follow(st, room, &pw, now);
+			else
+				error(st, PROTO_E_NO_SUCH_VIDEO, "that room is "
+				    "not watching anything");
 			return NULL;
 		}
 		end_stream(st, "stopped", "watching with the room");
@@ -410,42 +469,26 @@ stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
 			error(st, PROTO_E_NO_SUCH_VIDEO, "that video is gone");
 			return NULL;
 		}
-		w = s->width;
-		h = s->height;
 		st->watch_seen = s->applied_gen;
-	} else {
-		if (msg_get_str(m, "quality") != NULL)
-			proto_quality_from_name(msg_get_str(m, "quality"), &q);
-		t = library_find(st->lib, name);
-		if (t == NULL) {
-			error(st, PROTO_E_NO_SUCH_VIDEO, "no video of that "
-			    "name");
-			return NULL;
-		}
-		qi = q == QUALITY_AUTO ? auto_start(t) :
-		    library_quality_index(q);
-		if (qi < 0 || t->path[qi] == NULL) {
-			error(st, PROTO_E_NO_SUCH_QUALITY, "this video has no "
-			    "such quality");
-			return NULL;
-		}
-		end_stream(st, "stopped", "watching with the room");
-		if (player_join(st->players, room, t->name,
-		    (uint8_t)library_quality_of(qi), w, h, 0, &st->pref,
-		    &created) != 0) {
-			error(st, PROTO_E_VIDEO, "too many videos playing; try "
-			    "again later");
-			return NULL;
-		}
-		if (created)
-			kill(st->players->master, SIGUSR1);
-		st->watch_seen = 0;
+		snprintf(st->name, sizeof st->name, "%s", t->name);
+		snprintf(st->watch_room, sizeof st->watch_room, "%s", room);
+		share(st, t, qi, s->width, s->height);
+		begin(st, 0, now);
+		return NULL;
 	}
-	snprintf(st->name, sizeof st->name, "%s", t->name);
-	snprintf(st->watch_room, sizeof st->watch_room, "%s", room);
-	share(st, t, qi, w, h);
-	begin(st, 0, now);
-	if (name == NULL)
+	if (msg_get_str(m, "quality") != NULL)
+		proto_quality_from_name(msg_get_str(m, "quality"), &q);
+	if ((t = library_find(st->lib, name)) == NULL) {
+		error(st, PROTO_E_NO_SUCH_VIDEO, "no video of that name");
+		return NULL;
+	}
+	qi = q == QUALITY_AUTO ? auto_start(t) : library_quality_index(q);
+	if (qi < 0 || t->path[qi] == NULL) {
+		error(st, PROTO_E_NO_SUCH_QUALITY, "this video has no such "
+		    "quality");
+		return NULL;
+	}
+	if (room_player(st, room, t, qi, w, h, 0, now) != 0)
 		return NULL;
 	notice = msg_new("watch");
 	json_object_object_add(notice, "room", json_object_new_string(room));

@@ -12,11 +12,12 @@ if ! command -v redis-server >/dev/null; then
 	exit 1
 fi
 start_redis || exit 1
+make_clip clip 30 240p 720p || exit 1
 
 # start_node NAME: a tvchatd node in the cluster; sets PORT_NAME, PID_NAME.
 start_node() {
 	start_tvchatd "node-$1" --redis "127.0.0.1:$REDIS_PORT" --node "$1" \
-	    --cluster-ttl "$TTL" || exit 1
+	    --cluster-ttl "$TTL" -v "$WORK/videos" || exit 1
 	eval "PORT_$1=$PORT NODE_PID_$1=$SERVER_PID"
 	wait_for "$WORK/node-$1.log" "node $1 registered" 10 || exit 1
 }
@@ -103,6 +104,84 @@ check "bob (node b) hears it too" \
     wait_for "$WORK/bob.out" '"event":"leave","name":"dave","reason":"lost"' 3
 check "dave is no longer in alice's who" \
     eval '! who_has alice dave && who_has alice bob'
+
+# The broker (the node's link to Redis) killed: the master restarts it,
+# it registers the same users again, nobody is dropped.
+broker=$(grep -o 'broker started (pid [0-9]*' "$WORK/node-a.log" | tail -1 |
+    grep -o '[0-9]*$')
+kill -9 "$broker"
+for i in $(seq 100); do
+	[ "$(count "$WORK/node-a.log" 'node a registered')" -ge 2 ] && break
+	sleep 0.1
+done
+check "node a's broker restarts and registers again" \
+    test "$(count "$WORK/node-a.log" 'node a registered')" -ge 2
+sleep 0.5
+check "... without a name conflict or a lost user" \
+    eval '! grep -qE "was taken|name-taken" "$WORK/alice.out" "$WORK/carol.out" &&
+    ! grep -q "\"event\":\"leave\",\"name\":\"alice\"" "$WORK/bob.out"'
+say_to bob '{"cmd":"msg","to":"alice","text":"after the broker restart"}'
+check "... and chat crosses nodes again" \
+    wait_for "$WORK/alice.out" '"text":"after the broker restart".*"verified":true'
+
+# Watching together across nodes: each node decodes for its own viewers
+# and the playback state (and who changed it) crosses through Redis.
+since() {
+	tail -n +"$(($2 + 1))" "$WORK/$1.out"
+}
+mark() {
+	wc -l <"$WORK/$1.out"
+}
+last_pts() {
+	since "$1" "$2" | grep '"event":"frame"' | tail -1 | json_field pts
+}
+say_to alice '{"cmd":"watch","room":"#lobby","name":"clip","quality":"240p","size":[320,180]}'
+check "bob on node b is invited to watch with alice's room" \
+    wait_for "$WORK/bob.out" '"event":"watch","room":"#lobby","name":"clip","quality":"240p","by":"alice"'
+wait_for "$WORK/alice.out" '"event":"frame".*"seq":[0-9]*[0-9][0-9],' 10 >/dev/null
+sleep 1
+say_to bob '{"cmd":"watch","room":"#lobby"}'
+check "bob joins: frames from node b's own player" \
+    wait_for "$WORK/bob.out" '"event":"frame"' 10
+check "... one player on each node" \
+    eval 'grep -q "player [0-9]* started" "$WORK/node-a.log" &&
+    grep -q "player [0-9]* started" "$WORK/node-b.log"'
+sleep 1
+pa=$(last_pts alice 0)
+pb=$(last_pts bob 0)
+check "... at the same position (alice $pa ms, bob $pb ms)" \
+    test "$(( ${pa:-0} > ${pb:-0} ? ${pa:-0} - ${pb:-0} : ${pb:-0} - ${pa:-0} ))" -le 1500
+say_to alice '{"cmd":"pause"}'
+check "bob is told that alice (node a) paused" \
+    wait_for "$WORK/bob.out" '"event":"watch-control","room":"#lobby","action":"pause","by":"alice"'
+sleep 0.5
+m=$(mark bob)
+sleep 1
+check "... and bob's frames stop" \
+    test "$(since bob "$m" | count /dev/stdin '"event":"frame"')" -eq 0
+m=$(mark alice)
+say_to bob '{"cmd":"resume"}'
+check "alice is told that bob (node b) resumed" \
+    wait_for "$WORK/alice.out" '"action":"resume","by":"bob"'
+check "... and her frames come again" \
+    wait_for "$WORK/alice.out" '"event":"frame"' 5
+ma=$(mark alice)
+mb=$(mark bob)
+say_to bob '{"cmd":"seek","to":20}'
+check "alice is told that bob seeked" \
+    wait_for "$WORK/alice.out" '"action":"seek","by":"bob","to":20'
+sleep 1.5
+pa=$(last_pts alice "$ma")
+pb=$(last_pts bob "$mb")
+check "the seek moves both nodes' players (alice $pa, bob $pb)" \
+    test "${pa:-0}" -ge 20000 -a "${pa:-0}" -le 23000 -a "${pb:-0}" -ge 20000 -a "${pb:-0}" -le 23000
+say_to alice '{"cmd":"quality","quality":"720p"}'
+check "bob is told that alice changed the quality" \
+    wait_for "$WORK/bob.out" '"action":"quality","by":"alice","quality":"720p"'
+check "... and gets 720p frames from node b" \
+    wait_for "$WORK/bob.out" '"event":"frame".*"quality":"720p"' 5
+say_to alice '{"cmd":"stop"}'
+say_to bob '{"cmd":"stop"}'
 
 # Redis goes away: nodes serve their own users and hold what crosses.
 kill -9 "$REDIS_PID"

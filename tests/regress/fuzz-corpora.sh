@@ -5,8 +5,8 @@
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 
-targets="frame msg jwk open"
-echo "1..4"
+targets="frame msg jwk open cluster"
+echo "1..5"
 n=0
 for t in $targets; do
 	n=$((n + 1))

@@ -40,6 +40,18 @@ who_has() {
 	    grep -q "\"name\": \"$2\""
 }
 
+# Everything that passes through Redis, to show it carries no plaintext.
+redis-cli -p "$REDIS_PORT" monitor >"$WORK/monitor.txt" 2>&1 &
+MONITOR_PID=$!
+PIDS="$PIDS $MONITOR_PID"
+
+since() {
+	tail -n +"$(($2 + 1))" "$WORK/$1.out"
+}
+mark() {
+	wc -l <"$WORK/$1.out"
+}
+
 start_node a
 start_node b
 client_on b bob
@@ -86,6 +98,28 @@ client_on a BOB
 check "a name taken on node b is refused on node a (any case)" \
     wait_for "$WORK/BOB.out" '"event":"error".*"code":"name-taken"'
 
+kill "$MONITOR_PID"
+check "chat crossed nodes through Redis (node a's channel)" \
+    grep -q '"PUBLISH" "tvchat:to:a"' "$WORK/monitor.txt"
+check "... as ciphertext only: no plaintext in anything Redis saw" \
+    eval '! grep -qE "hello across nodes|psst from b|dev talk" "$WORK/monitor.txt"'
+
+# A name is released when its user leaves: carol can come back on node b.
+say_to carol '{"cmd":"quit"}'
+wait_for "$WORK/bob.out" '"event":"leave","name":"carol"' >/dev/null
+mv "$WORK/carol.out" "$WORK/carol-on-a.out"
+m=$(mark alice)
+client_on b carol
+check "a user who left can take the name again on another node" \
+    grep -q '"event":"welcome"' "$WORK/carol.out"
+for i in $(seq 50); do
+	since alice "$m" | grep -q '"event":"join".*"name":"carol"' && break
+	sleep 0.1
+done
+check "... and the others see carol joining from node b" \
+    eval 'since alice "$m" | grep -q "\"event\":\"join\".*\"name\":\"carol\""'
+client_on a frank
+
 # A node killed with -9 (every process of it): its users are lost.
 start_node c
 client_on c dave
@@ -126,12 +160,6 @@ check "... and chat crosses nodes again" \
 
 # Watching together across nodes: each node decodes for its own viewers
 # and the playback state (and who changed it) crosses through Redis.
-since() {
-	tail -n +"$(($2 + 1))" "$WORK/$1.out"
-}
-mark() {
-	wc -l <"$WORK/$1.out"
-}
 last_pts() {
 	since "$1" "$2" | grep '"event":"frame"' | tail -1 | json_field pts
 }
@@ -190,7 +218,7 @@ check "node a says it lost Redis" \
     wait_for "$WORK/node-a.log" "lost Redis" 5
 say_to alice '{"cmd":"say","room":"#lobby","text":"local while redis is away"}'
 check "chat within a node goes on without Redis" \
-    wait_for "$WORK/carol.out" '"text":"local while redis is away"'
+    wait_for "$WORK/frank.out" '"text":"local while redis is away"'
 say_to bob '{"cmd":"msg","to":"alice","text":"sent while redis is away"}'
 client_on a erin
 check "a new user cannot claim a name while Redis is away: clear error" \

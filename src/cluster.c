@@ -936,6 +936,34 @@ on_reclaimed(redisAsyncContext *ac, void *r, void *arg)
 }
 
 /*
+ * Release the names of users who left while we could not say so (the
+ * first n entries of the scratch snapshot are who is here now).
+ */
+static void
+release_gone(struct cluster *c, size_t n)
+{
+	char	key[KEY_LEN], value[128];
+	size_t	i;
+
+	for (uint32_t slot = 0; slot < c->presence->hdr->capacity; slot++) {
+		struct presence_slot *s = &c->shadow[slot].slot;
+
+		if (!c->shadow[slot].published)
+			continue;
+		for (i = 0; i < n; i++)
+			if (c->refs[i].slot == (int)slot &&
+			    c->refs[i].generation == s->generation)
+				break;
+		if (i < n)
+			continue;
+		make_key(key, "name:", s->name, 1);
+		claim_value(c, value, sizeof value, (int32_t)slot,
+		    s->generation);
+		fire(c, "EVAL %s 1 %s %s", release_script, key, value);
+	}
+}
+
+/*
  * Connected and subscribed: register this node and all its users again
  * (a name another node took meanwhile ends our user's session), tell the
  * others (an S note), then load every other node's users.
@@ -958,8 +986,9 @@ start_sync(struct cluster *c)
 	fire(c, "SET %s %s PX %d", c->key_node, c->epoch,
 	    c->cfg->cluster_ttl_ms);
 	fire(c, "DEL %s", c->key_users);
-	memset(c->shadow, 0, cap * sizeof *c->shadow);
 	n = presence_local(c->presence, c->scratch, c->refs, cap);
+	release_gone(c, n);
+	memset(c->shadow, 0, cap * sizeof *c->shadow);
 	for (size_t i = 0; i < n; i++) {
 		struct presence_slot *s = &c->scratch[i];
 		int32_t slot = c->refs[i].slot;

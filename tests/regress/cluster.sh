@@ -158,6 +158,27 @@ say_to bob '{"cmd":"msg","to":"alice","text":"after the broker restart"}'
 check "... and chat crosses nodes again" \
     wait_for "$WORK/alice.out" '"text":"after the broker restart".*"verified":true'
 
+# A node that stalls longer than the TTL (its broker stopped) is given
+# up by the others; when it wakes up it registers again and is back.
+broker=$(grep -o 'broker started (pid [0-9]*' "$WORK/node-a.log" | tail -1 |
+    grep -o '[0-9]*$')
+m=$(mark bob)
+kill -STOP "$broker"
+check "a stalled node's users leave the others' rosters as lost" \
+    wait_for "$WORK/bob.out" '"event":"leave","name":"alice","reason":"lost"' $((TTL + 3))
+kill -CONT "$broker"
+check "... it notices that its heartbeat had expired" \
+    wait_for "$WORK/node-a.log" "heartbeat had expired" $((TTL + 3))
+for i in $(seq 50); do
+	since bob "$m" | grep -q '"event":"join".*"name":"alice"' && break
+	sleep 0.1
+done
+check "... and its users are back in the others' rosters" \
+    eval 'since bob "$m" | grep -q "\"event\":\"join\".*\"name\":\"alice\""'
+say_to bob '{"cmd":"msg","to":"alice","text":"welcome back"}'
+check "... and chat crosses nodes again" \
+    wait_for "$WORK/alice.out" '"text":"welcome back".*"verified":true'
+
 # Watching together across nodes: each node decodes for its own viewers
 # and the playback state (and who changed it) crosses through Redis.
 last_pts() {

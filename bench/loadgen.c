@@ -17,6 +17,10 @@
  * Output: one line of key=value pairs on stdout. Exit 0 if every
  * recipient got every message exactly once and the server sent no error,
  * 1 otherwise (lost, duplicated, errors), 2 on a usage error.
+ *
+ * With several ports (-p 7001,7002: the nodes of a cluster), client i
+ * connects to port i mod nports, so b0 is on the first; the latencies of
+ * the clients on the other ports are also reported on their own.
  */
 #include "config.h"
 
@@ -69,6 +73,7 @@
 #define PLAINTEXT	"{\"text\":\"tvchat fan-out benchmark line, 40 B\"}"
 #define TIMER_TAG	UINT32_MAX
 #define ERRORS_SHOWN	10	/* server errors logged; the rest counted */
+#define MAX_PORTS	16
 
 enum client_state {
 	C_WAIT_CHALLENGE,
@@ -100,7 +105,8 @@ enum mode { MODE_STEADY, MODE_BURST };
 
 struct bench {
 	/* options */
-	int			 port;
+	int			 ports[MAX_PORTS];
+	int			 nports;
 	int			 nclients;
 	enum mode		 mode;
 	double			 rate;
@@ -135,6 +141,8 @@ struct bench {
 	uint64_t		*lat;		/* ns, one per delivery */
 	uint64_t		 nlat;
 	uint64_t		 lat_cap;
+	uint64_t		*rlat;		/* those not on the first port */
+	uint64_t		 nrlat;
 	uint64_t		 delivered;	/* distinct (client, seq) */
 	uint64_t		 dups;
 	uint64_t		 errors;
@@ -159,9 +167,11 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-"usage: loadgen [-v] [-p port] [-n clients] [-m steady|burst] [-r rate]\n"
-"               [-c count] [-b burst] [-d seconds] [-t timeout] [-w pause]\n"
-"  -p PORT    tvchatd port on 127.0.0.1 (default %d)\n"
+"usage: loadgen [-v] [-p port[,port...]] [-n clients] [-m steady|burst]\n"
+"               [-r rate] [-c count] [-b burst] [-d seconds] [-t timeout]\n"
+"               [-w pause]\n"
+"  -p PORTS   tvchatd port(s) on 127.0.0.1 (default %d); with several,\n"
+"             client i uses port i mod their number (b0 the first)\n"
 "  -n N       connected clients, the sender b0 included (default 10)\n"
 "  -m MODE    steady: -r messages/s; burst: -b messages back to back\n"
 "  -r RATE    steady send rate, messages/s (default 100)\n"
@@ -189,6 +199,23 @@ number(const char *opt, const char *s, double min, double max)
 		exit(2);
 	}
 	return v;
+}
+
+/* Parse -p: one port or a comma-separated list of them. */
+static void
+parse_ports(char *arg)
+{
+	char	*p;
+
+	bench.nports = 0;
+	while ((p = strsep(&arg, ",")) != NULL) {
+		if (bench.nports == MAX_PORTS) {
+			fprintf(stderr, "loadgen: -p: at most %d ports\n",
+			    MAX_PORTS);
+			exit(2);
+		}
+		bench.ports[bench.nports++] = (int)number("-p", p, 1, 65535);
+	}
 }
 
 /* Set or clear EPOLLOUT interest for client c. */
@@ -230,9 +257,10 @@ client_connect(struct client *c)
 	struct sockaddr_in	 sin = { 0 };
 	struct epoll_event	 ev = { 0 };
 	int			 one = 1;
+	int			 port = bench.ports[c->index % bench.nports];
 
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)bench.port);
+	sin.sin_port = htons((uint16_t)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd == -1)
@@ -241,7 +269,7 @@ client_connect(struct client *c)
 		fatal("TCP_NODELAY");
 	/* A blocking connect: on loopback it completes at once. */
 	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		fatal("connect to 127.0.0.1:%d", bench.port);
+		fatal("connect to 127.0.0.1:%d", port);
 	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl");
 	ev.events = EPOLLIN;
@@ -467,6 +495,9 @@ record(struct client *c, const uint8_t *p, size_t frame_len, int64_t now)
 	bench.last_delivery = now;
 	if (bench.nlat < bench.lat_cap)
 		bench.lat[bench.nlat++] = (uint64_t)(now - (bench.t0 +
+		    (int64_t)t));
+	if (c->index % bench.nports != 0 && bench.nrlat < bench.lat_cap)
+		bench.rlat[bench.nrlat++] = (uint64_t)(now - (bench.t0 +
 		    (int64_t)t));
 }
 
@@ -935,18 +966,18 @@ compare_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Return the nearest-rank percentile p (0..1] of the latencies, in ms. */
+/* Return the nearest-rank percentile p (0..1] of n sorted latencies, ms. */
 static double
-percentile(double p)
+percentile(const uint64_t *lat, uint64_t n, double p)
 {
 	uint64_t	rank;
 
-	if (bench.nlat == 0)
+	if (n == 0)
 		return NAN;
-	rank = (uint64_t)ceil(p * (double)bench.nlat);
+	rank = (uint64_t)ceil(p * (double)n);
 	if (rank < 1)
 		rank = 1;
-	return (double)bench.lat[rank - 1] / 1e6;
+	return (double)lat[rank - 1] / 1e6;
 }
 
 /* Say goodbye properly, so the server frees the names at once. */
@@ -975,7 +1006,8 @@ main(int argc, char **argv)
 	uint64_t		 expected, lost;
 	int			 ch, have_count = 0;
 
-	bench.port = DEFAULT_PORT;
+	bench.ports[0] = DEFAULT_PORT;
+	bench.nports = 1;
 	bench.nclients = 10;
 	bench.mode = MODE_STEADY;
 	bench.rate = 100;
@@ -986,7 +1018,7 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "p:n:m:r:c:b:d:t:w:vh")) != -1) {
 		switch (ch) {
 		case 'p':
-			bench.port = (int)number("-p", optarg, 1, 65535);
+			parse_ports(optarg);
 			break;
 		case 'n':
 			bench.nclients = (int)number("-n", optarg, 1,
@@ -1060,6 +1092,9 @@ main(int argc, char **argv)
 	bench.ids = xreallocarray(NULL, bench.count, sizeof *bench.ids);
 	bench.lat_cap = bench.count * (uint64_t)bench.nclients;
 	bench.lat = xreallocarray(NULL, bench.lat_cap, sizeof *bench.lat);
+	if (bench.nports > 1)
+		bench.rlat = xreallocarray(NULL, bench.lat_cap,
+		    sizeof *bench.rlat);
 	if (bench.verbose)
 		log_info("key and seal ready in %.0f ms; chat frame %zu bytes",
 		    (now_ns() - bench.t0) / 1e6, bench.tpl_len);
@@ -1073,19 +1108,32 @@ main(int argc, char **argv)
 	expected = bench.queued * (uint64_t)bench.nclients;
 	lost = expected - bench.delivered;
 	qsort(bench.lat, bench.nlat, sizeof *bench.lat, compare_u64);
+	if (bench.nrlat > 0)
+		qsort(bench.rlat, bench.nrlat, sizeof *bench.rlat,
+		    compare_u64);
 	printf("clients=%d mode=%s msgs=%llu deliveries=%llu "
 	    "deliveries_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	    "lost=%llu dups=%llu errors=%llu bytes_per_delivery=%.0f "
-	    "span_s=%.3f upload_bytes=%zu\n",
+	    "span_s=%.3f upload_bytes=%zu",
 	    bench.nclients, bench.mode == MODE_STEADY ? "steady" : "burst",
 	    (unsigned long long)bench.queued,
 	    (unsigned long long)bench.delivered,
 	    span > 0 ? (double)bench.delivered / ((double)span / 1e9) : 0.0,
-	    percentile(0.50), percentile(0.99), percentile(1.0),
+	    percentile(bench.lat, bench.nlat, 0.50),
+	    percentile(bench.lat, bench.nlat, 0.99),
+	    percentile(bench.lat, bench.nlat, 1.0),
 	    (unsigned long long)lost, (unsigned long long)bench.dups,
 	    (unsigned long long)bench.errors,
 	    bench.delivered ? (double)bench.bytes / (double)bench.delivered : 0,
 	    (double)span / 1e9, bench.tpl_len);
+	if (bench.nports > 1)
+		printf(" ports=%d remote_deliveries=%llu remote_p50_ms=%.3f "
+		    "remote_p99_ms=%.3f remote_max_ms=%.3f", bench.nports,
+		    (unsigned long long)bench.nrlat,
+		    percentile(bench.rlat, bench.nrlat, 0.50),
+		    percentile(bench.rlat, bench.nrlat, 0.99),
+		    percentile(bench.rlat, bench.nrlat, 1.0));
+	putchar('\n');
 	fflush(stdout);
 	if (bench.errors > ERRORS_SHOWN)
 		log_warnx("%llu errors in all", (unsigned long long)bench.errors);

@@ -42,7 +42,8 @@ note_parse(const uint8_t *p, size_t len, struct note *n)
 	    (nl = memchr(p + 2, '\n', len - 2)) == NULL)
 		return -1;
 	nodelen = (size_t)(nl - p - 2);
-	if (nodelen == 0 || nodelen > NAME_MAX_LEN)
+	if (nodelen == 0 || nodelen > NAME_MAX_LEN ||
+	    memchr(p + 2, '\0', nodelen) != NULL)
 		return -1;
 	memcpy(n->node, p + 2, nodelen);
 	n->node[nodelen] = '\0';

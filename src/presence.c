@@ -284,6 +284,8 @@ presence_reap(struct presence *p, pid_t pid, struct presence_slot *gone)
 {
 	int	freed = 0;
 
+	if (pid <= 0)
+		return 0;	/* not a process: users of other nodes have 0 */
 	if (__atomic_load_n(&p->hdr->holder, __ATOMIC_ACQUIRE) == pid) {
 		/* Dead inside a critical section: repair, then unlock. */
 		p->hdr->holder = getpid();

@@ -158,6 +158,7 @@ user_record_parse(json_object *o, const char *node, struct presence_slot *out)
 		const char *s = json_object_get_string(r);
 
 		if (!json_object_is_type(r, json_type_string) ||
+		    strlen(s) != (size_t)json_object_get_string_len(r) ||
 		    strlen(s) > ROOM_MAX_LEN || !proto_room_valid(s))
 			return -1;
 		memcpy(out->rooms[i], s, strlen(s) + 1);

@@ -20,6 +20,7 @@
 #define FP	"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static struct presence table;
+static struct presence cluster;	/* 2 local and 3 remote users */
 
 static int
 setup(void **state)
@@ -45,6 +46,64 @@ join(const char *name, pid_t pid, struct presence_ref *ref)
 	if (r == PROTO_OK)
 		presence_activate(&table, ref);
 	return r;
+}
+
+static int
+cluster_setup(void **state)
+{
+	(void)state;
+	return presence_create(&cluster, 2, 3);
+}
+
+static int
+cluster_teardown(void **state)
+{
+	(void)state;
+	presence_destroy(&cluster);
+	return 0;
+}
+
+/* Claim name in the cluster table for pid and activate it. */
+static int
+cjoin(const char *name, pid_t pid, struct presence_ref *ref)
+{
+	int	r;
+
+	r = presence_claim(&cluster, name, pid, "nnnn", "AQAB", FP, ref);
+
+	if (r == PROTO_OK)
+		presence_activate(&cluster, ref);
+	return r;
+}
+
+/* Fill *u as user name of node, in slot rslot generation rgen there. */
+static void
+remote_user(struct presence_slot *u, const char *name, const char *node,
+    int32_t rslot, uint32_t rgen)
+{
+	memset(u, 0, sizeof *u);
+	u->state = SLOT_ACTIVE;
+	u->joined_at = 1700000000;
+	snprintf(u->name, sizeof u->name, "%s", name);
+	snprintf(u->key_n, sizeof u->key_n, "rrrr");
+	snprintf(u->key_e, sizeof u->key_e, "AQAB");
+	snprintf(u->fingerprint, sizeof u->fingerprint, "%s", FP);
+	snprintf(u->rooms[0], sizeof u->rooms[0], "%s", DEFAULT_ROOM);
+	snprintf(u->node, sizeof u->node, "%s", node);
+	u->remote_slot = rslot;
+	u->remote_gen = rgen;
+}
+
+/* Put user name of node into the cluster table; the result code. */
+static int
+rput(const char *name, const char *node, int32_t rslot, uint32_t rgen,
+    struct presence_ref *ref, int *created)
+{
+	struct presence_slot	u;
+
+	remote_user(&u, name, node, rslot, rgen);
+	*created = -1;
+	return presence_remote_put(&cluster, &u, ref, created);
 }
 
 static void
@@ -225,6 +284,341 @@ test_reap_lock_holder(void **state)
 	presence_release(&table, &ref);
 }
 
+/*
+ * A remote user is created once, then updated in place; a new session
+ * of it (another slot or generation on its node) kills old references.
+ */
+static void
+test_remote_put_update(void **state)
+{
+	struct presence_slot	u, s;
+	struct presence_ref	a, b, c, d;
+	int			created;
+
+	(void)state;
+	assert_int_equal(rput("rita", "node-b", 7, 1, &a, &created), PROTO_OK);
+	assert_int_equal(created, 1);
+	assert_int_equal(presence_count(&cluster), 1);
+	assert_int_equal(presence_get(&cluster, &a, &s), 0);
+	assert_int_equal(s.state, SLOT_ACTIVE);
+	assert_int_equal(s.pid, 0);
+	assert_string_equal(s.name, "rita");
+	assert_string_equal(s.node, "node-b");
+	assert_string_equal(s.key_n, "rrrr");
+	assert_string_equal(s.fingerprint, FP);
+	assert_string_equal(s.rooms[0], DEFAULT_ROOM);
+	assert_int_equal(s.remote_slot, 7);
+	assert_int_equal(s.remote_gen, 1);
+	assert_int_equal(s.joined_at, 1700000000);
+
+	/* The same session again: an update of the same slot and ref. */
+	remote_user(&u, "rita", "node-b", 7, 1);
+	snprintf(u.rooms[0], sizeof u.rooms[0], "#dev");
+	snprintf(u.watching, sizeof u.watching, "testcard");
+	assert_int_equal(presence_remote_put(&cluster, &u, &b, &created),
+	    PROTO_OK);
+	assert_int_equal(created, 0);
+	assert_int_equal(b.slot, a.slot);
+	assert_int_equal(b.generation, a.generation);
+	assert_int_equal(presence_get(&cluster, &a, &s), 0);
+	assert_string_equal(s.rooms[0], "#dev");
+	assert_false(presence_in_room(&s, DEFAULT_ROOM));
+	assert_string_equal(s.watching, "testcard");
+	assert_int_equal(presence_count(&cluster), 1);
+
+	/* A new session of rita on node-b: same slot, new generation. */
+	assert_int_equal(rput("rita", "node-b", 9, 1, &c, &created), PROTO_OK);
+	assert_int_equal(created, 0);
+	assert_int_equal(c.slot, a.slot);
+	assert_true(c.generation != a.generation);
+	assert_int_equal(presence_get(&cluster, &a, &s), -1);
+	assert_int_equal(presence_get(&cluster, &c, &s), 0);
+	assert_int_equal(s.remote_slot, 9);
+	assert_string_equal(s.watching, "");
+	/* Only the generation on its node changes: also a new session. */
+	assert_int_equal(rput("rita", "node-b", 9, 2, &d, &created), PROTO_OK);
+	assert_int_equal(created, 0);
+	assert_int_equal(d.slot, a.slot);
+	assert_true(d.generation != c.generation);
+	assert_int_equal(presence_get(&cluster, &c, &s), -1);
+	assert_int_equal(presence_get(&cluster, &d, &s), 0);
+	assert_int_equal(s.remote_gen, 2);
+	assert_int_equal(presence_count(&cluster), 1);
+	/* A dead reference cannot remove the user. */
+	assert_int_equal(presence_remote_drop(&cluster, &a, NULL), -1);
+	assert_int_equal(presence_count(&cluster), 1);
+}
+
+/*
+ * A remote user cannot take a name one of ours has (also while ours is
+ * still joining), nor one a user of another node has; any case.
+ */
+static void
+test_remote_name_taken(void **state)
+{
+	struct presence_slot	s;
+	struct presence_ref	a, d, r, x;
+	int			created;
+
+	(void)state;
+	assert_int_equal(cjoin("alice", 401, &a), PROTO_OK);
+	assert_int_equal(rput("alice", "node-b", 1, 1, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+	assert_int_equal(created, 0);
+	assert_int_equal(rput("ALICE", "node-b", 1, 1, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+	assert_int_equal(presence_claim(&cluster, "dave", 402, "n", "e", FP,
+	    &d), PROTO_OK);
+	assert_int_equal(rput("Dave", "node-b", 2, 1, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+
+	assert_int_equal(rput("rita", "node-b", 3, 1, &r, &created), PROTO_OK);
+	assert_int_equal(rput("rita", "node-c", 3, 1, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+	assert_int_equal(created, 0);
+	assert_int_equal(rput("RITA", "node-c", 4, 1, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+	/* Refusals change nothing. */
+	assert_int_equal(presence_count(&cluster), 3);
+	assert_int_equal(presence_get(&cluster, &r, &s), 0);
+	assert_string_equal(s.node, "node-b");
+	assert_int_equal(s.remote_slot, 3);
+	assert_int_equal(presence_get(&cluster, &a, &s), 0);
+	assert_string_equal(s.node, "");
+	assert_int_equal(s.pid, 401);
+}
+
+/* One of ours cannot claim a name a user of another node has. */
+static void
+test_claim_remote_name(void **state)
+{
+	struct presence_ref	r, x;
+	int			created;
+
+	(void)state;
+	assert_int_equal(rput("rita", "node-b", 3, 1, &r, &created), PROTO_OK);
+	assert_int_equal(cjoin("rita", 501, &x), PROTO_E_NAME_TAKEN);
+	assert_int_equal(cjoin("Rita", 501, &x), PROTO_E_NAME_TAKEN);
+	assert_int_equal(presence_count(&cluster), 1);
+	/* Once the remote user is gone, the name is free here. */
+	assert_int_equal(presence_remote_drop(&cluster, &r, NULL), 0);
+	assert_int_equal(cjoin("rita", 501, &x), PROTO_OK);
+}
+
+/*
+ * Remote users never take the slots kept for ours, and ours never take
+ * more than their share even if slots are free.
+ */
+static void
+test_remote_slots_kept(void **state)
+{
+	struct presence_ref	r1, r2, r3, r4, a, b, c;
+	int			created;
+
+	(void)state;
+	assert_int_equal(rput("r1", "node-b", 1, 1, &r1, &created), PROTO_OK);
+	assert_int_equal(rput("r2", "node-b", 2, 1, &r2, &created), PROTO_OK);
+	assert_int_equal(rput("r3", "node-c", 1, 1, &r3, &created), PROTO_OK);
+	assert_int_equal(rput("r4", "node-c", 2, 1, &r4, &created),
+	    PROTO_E_SERVER_FULL);
+	assert_int_equal(created, 0);
+	assert_int_equal(presence_count(&cluster), 3);
+	assert_int_equal(cjoin("alice", 601, &a), PROTO_OK);
+	assert_int_equal(cjoin("bob", 602, &b), PROTO_OK);
+	assert_int_equal(presence_count(&cluster), 5);
+	/* A full table still takes updates of the users it has. */
+	assert_int_equal(rput("r1", "node-b", 1, 1, &r1, &created), PROTO_OK);
+	assert_int_equal(created, 0);
+
+	/* A free slot, but ours already have their two. */
+	assert_int_equal(presence_remote_drop(&cluster, &r1, NULL), 0);
+	assert_int_equal(cjoin("carol", 603, &c), PROTO_E_SERVER_FULL);
+	assert_int_equal(presence_claim(&cluster, "carol", 603, "n", "e", FP,
+	    &c), PROTO_E_SERVER_FULL);
+	assert_int_equal(presence_count(&cluster), 4);
+	/* With ours all here, the free slot can go to a remote user. */
+	assert_int_equal(rput("r4", "node-c", 2, 1, &r4, &created), PROTO_OK);
+	assert_int_equal(created, 1);
+	assert_int_equal(presence_count(&cluster), 5);
+
+	/* One of ours leaves: its slot is kept for ours again. */
+	assert_int_equal(presence_release(&cluster, &a), 0);
+	assert_int_equal(rput("r5", "node-c", 3, 1, &r2, &created),
+	    PROTO_E_SERVER_FULL);
+	assert_int_equal(cjoin("carol", 603, &c), PROTO_OK);
+	assert_int_equal(presence_count(&cluster), 5);
+}
+
+/* A user of ours who is only joining still holds a slot kept for ours. */
+static void
+test_remote_slots_kept_joining(void **state)
+{
+	struct presence_ref	r, a, b;
+	int			created;
+
+	(void)state;
+	assert_int_equal(presence_claim(&cluster, "alice", 701, "n", "e", FP,
+	    &a), PROTO_OK);
+	assert_int_equal(rput("r1", "node-b", 1, 1, &r, &created), PROTO_OK);
+	assert_int_equal(rput("r2", "node-b", 2, 1, &r, &created), PROTO_OK);
+	assert_int_equal(rput("r3", "node-b", 3, 1, &r, &created), PROTO_OK);
+	/* One slot is free and it is kept for ours. */
+	assert_int_equal(rput("r4", "node-b", 4, 1, &r, &created),
+	    PROTO_E_SERVER_FULL);
+	assert_int_equal(cjoin("bob", 702, &b), PROTO_OK);
+	assert_int_equal(presence_count(&cluster), 5);
+}
+
+/* presence_local lists our active users only; a snapshot lists all. */
+static void
+test_local_and_snapshot(void **state)
+{
+	struct presence_slot	out[5];
+	struct presence_ref	refs[5], a, c, r, q;
+	int			created;
+
+	(void)state;
+	assert_int_equal(cjoin("alice", 801, &a), PROTO_OK);
+	assert_int_equal(presence_claim(&cluster, "carol", 802, "n", "e", FP,
+	    &c), PROTO_OK);
+	assert_int_equal(rput("rita", "node-b", 1, 1, &r, &created), PROTO_OK);
+	assert_int_equal(rput("ross", "node-c", 1, 1, &q, &created), PROTO_OK);
+
+	memset(refs, 0xff, sizeof refs);
+	assert_int_equal(presence_local(&cluster, out, refs, 5), 1);
+	assert_string_equal(out[0].name, "alice");
+	assert_string_equal(out[0].node, "");
+	assert_int_equal(out[0].pid, 801);
+	assert_int_equal(refs[0].slot, a.slot);
+	assert_int_equal(refs[0].generation, a.generation);
+	assert_int_equal(refs[1].slot, -1);
+
+	assert_int_equal(presence_snapshot(&cluster, out, refs, 5), 3);
+	assert_string_equal(out[0].name, "alice");
+	assert_string_equal(out[1].name, "rita");
+	assert_string_equal(out[1].node, "node-b");
+	assert_int_equal(refs[1].slot, r.slot);
+	assert_int_equal(refs[1].generation, r.generation);
+	assert_string_equal(out[2].name, "ross");
+	assert_string_equal(out[2].node, "node-c");
+	assert_int_equal(refs[2].slot, q.slot);
+
+	/* Carol counts once she is announced; max bounds the copy. */
+	presence_activate(&cluster, &c);
+	assert_int_equal(presence_local(&cluster, out, NULL, 5), 2);
+	assert_string_equal(out[0].name, "alice");
+	assert_string_equal(out[1].name, "carol");
+	assert_int_equal(presence_local(&cluster, out, NULL, 1), 1);
+	assert_int_equal(presence_local(&cluster, out, NULL, 0), 0);
+	assert_int_equal(presence_snapshot(&cluster, out, NULL, 5), 4);
+
+	/* With only remote users there are none of ours. */
+	presence_release(&cluster, &a);
+	presence_release(&cluster, &c);
+	assert_int_equal(presence_local(&cluster, out, refs, 5), 0);
+	assert_int_equal(presence_snapshot(&cluster, out, refs, 5), 2);
+}
+
+/* presence_remote_drop frees a remote user's slot, never one of ours. */
+static void
+test_remote_drop(void **state)
+{
+	struct presence_slot	gone, s;
+	struct presence_ref	a, r, q, bad;
+	int			created;
+
+	(void)state;
+	assert_int_equal(cjoin("alice", 901, &a), PROTO_OK);
+	assert_int_equal(rput("rita", "node-b", 7, 3, &r, &created), PROTO_OK);
+	assert_int_equal(presence_count(&cluster), 2);
+
+	memset(&gone, 0, sizeof gone);
+	assert_int_equal(presence_remote_drop(&cluster, &r, &gone), 0);
+	assert_string_equal(gone.name, "rita");
+	assert_string_equal(gone.node, "node-b");
+	assert_int_equal(gone.remote_slot, 7);
+	assert_int_equal(gone.remote_gen, 3);
+	assert_int_equal(gone.state, SLOT_ACTIVE);
+	assert_int_equal(presence_count(&cluster), 1);
+	assert_int_equal(presence_get(&cluster, &r, &s), -1);
+	assert_int_equal(presence_find(&cluster, "rita", NULL, NULL), -1);
+	assert_int_equal(presence_remote_drop(&cluster, &r, &gone), -1);
+
+	/* Ours are not dropped, and *gone is left alone. */
+	memset(&gone, 0, sizeof gone);
+	assert_int_equal(presence_remote_drop(&cluster, &a, &gone), -1);
+	assert_string_equal(gone.name, "");
+	assert_int_equal(presence_get(&cluster, &a, &s), 0);
+	assert_int_equal(presence_count(&cluster), 1);
+	/* Nor are slots that do not exist. */
+	bad.slot = -1;
+	bad.generation = 0;
+	assert_int_equal(presence_remote_drop(&cluster, &bad, NULL), -1);
+	bad.slot = 5;
+	assert_int_equal(presence_remote_drop(&cluster, &bad, NULL), -1);
+
+	/* The slot and the name are free again; gone may be NULL. */
+	assert_int_equal(rput("rita", "node-c", 1, 1, &q, &created), PROTO_OK);
+	assert_int_equal(created, 1);
+	assert_int_equal(q.slot, r.slot);
+	assert_true(q.generation != r.generation);
+	assert_int_equal(presence_remote_drop(&cluster, &q, NULL), 0);
+	assert_int_equal(presence_count(&cluster), 1);
+}
+
+/* A slot a remote user left is wholly ours when one of ours claims it. */
+static void
+test_remote_slot_reused_local(void **state)
+{
+	struct presence_slot	out[5];
+	struct presence_ref	r, a, x;
+	int			created;
+
+	(void)state;
+	assert_int_equal(rput("rita", "node-b", 4, 2, &r, &created), PROTO_OK);
+	assert_int_equal(presence_remote_drop(&cluster, &r, NULL), 0);
+	assert_int_equal(presence_claim(&cluster, "alice", 1101, "n", "e", FP,
+	    &a), PROTO_OK);
+	assert_int_equal(a.slot, r.slot);
+	/* Joining, alice's name is hers, whichever node asks. */
+	assert_int_equal(rput("alice", "node-b", 4, 2, &x, &created),
+	    PROTO_E_NAME_TAKEN);
+	presence_activate(&cluster, &a);
+	assert_int_equal(presence_local(&cluster, out, NULL, 5), 1);
+	assert_string_equal(out[0].name, "alice");
+	assert_string_equal(out[0].node, "");
+	assert_int_equal(presence_remote_drop(&cluster, &a, NULL), -1);
+	assert_int_equal(presence_count(&cluster), 1);
+}
+
+/* Reaping a dead session frees its slots only, never remote users. */
+static void
+test_reap_spares_remote(void **state)
+{
+	struct presence_slot	gone, s;
+	struct presence_ref	a, b, r, q;
+	int			created;
+
+	(void)state;
+	/* Rita gets the slot a dead session of pid 1001 had. */
+	assert_int_equal(cjoin("alice", 1001, &a), PROTO_OK);
+	assert_int_equal(presence_release(&cluster, &a), 0);
+	assert_int_equal(rput("rita", "node-b", 1, 1, &r, &created), PROTO_OK);
+	assert_int_equal(r.slot, a.slot);
+	assert_int_equal(presence_reap(&cluster, 1001, NULL), 0);
+	assert_int_equal(presence_get(&cluster, &r, &s), 0);
+
+	assert_int_equal(cjoin("bob", 1002, &b), PROTO_OK);
+	assert_int_equal(rput("ross", "node-c", 1, 1, &q, &created), PROTO_OK);
+	assert_int_equal(presence_reap(&cluster, 1003, NULL), 0);
+	assert_int_equal(presence_reap(&cluster, 1002, &gone), 1);
+	assert_string_equal(gone.name, "bob");
+	assert_int_equal(presence_count(&cluster), 2);
+	assert_int_equal(presence_get(&cluster, &r, &s), 0);
+	assert_int_equal(presence_get(&cluster, &q, &s), 0);
+	assert_int_equal(cluster.hdr->holder, 0);
+}
+
 int
 main(void)
 {
@@ -234,6 +628,24 @@ main(void)
 		cmocka_unit_test(test_rooms_and_find),
 		cmocka_unit_test(test_reap_dead_session),
 		cmocka_unit_test(test_reap_lock_holder),
+		cmocka_unit_test_setup_teardown(test_remote_put_update,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_name_taken,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_remote_name,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_slots_kept,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_slots_kept_joining,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_local_and_snapshot,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_drop,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_remote_slot_reused_local,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_reap_spares_remote,
+		    cluster_setup, cluster_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -429,6 +429,22 @@ on_room(struct client *c, json_object *m)
 	emit(c, ev);
 }
 
+/* Return 1 if this message (sender and id) was shown already, else
+ * remember it and return 0. */
+static int
+seen_before(struct client *c, const char *from, const char *id)
+{
+	char	key[sizeof c->seen[0]];
+
+	snprintf(key, sizeof key, "%s\n%s", from, id);
+	for (unsigned int i = 0; i < CLIENT_SEEN; i++)
+		if (strcmp(c->seen[i], key) == 0)
+			return 1;
+	memcpy(c->seen[c->seen_next], key, sizeof key);
+	c->seen_next = (c->seen_next + 1) % CLIENT_SEEN;
+	return 0;
+}
+
 /* chat: open it, check who signed it, and report it either way. */
 static void
 on_chat(struct client *c, json_object *m)
@@ -459,6 +475,11 @@ on_chat(struct client *c, json_object *m)
 		add_str(ev, "reason", p == NULL ? "sender is not on the roster"
 		    : crypto_strerror(r));
 		emit(c, ev);
+		json_object_put(inner);
+		free(plain);
+		return;
+	}
+	if (seen_before(c, from, msg_get_str(m, "id"))) {
 		json_object_put(inner);
 		free(plain);
 		return;

@@ -31,6 +31,8 @@ typedef void (*client_emit_fn)(void *, json_object *);
 typedef void (*client_frame_fn)(void *, const struct video_header *,
     const uint8_t *, size_t);
 
+#define CLIENT_SEEN	256
+
 struct client {
 	int			 fd;
 	enum client_state	 state;
@@ -45,6 +47,10 @@ struct client {
 	char			 room[ROOM_MAX_LEN + 1];	/* current */
 	uint64_t		 next_id;
 	uint64_t		 bytes_written;	/* to the server */
+	/* The newest chat messages shown, "from\nid": a replayed or
+	 * duplicated one (signatures cover the id) is shown once. */
+	char			 seen[CLIENT_SEEN][NAME_MAX_LEN + CHAT_ID_MAX_LEN + 2];
+	unsigned int		 seen_next;
 	client_emit_fn		 emit;
 	client_frame_fn		 on_frame;	/* may be NULL */
 	void			*emit_arg;

@@ -54,8 +54,11 @@ keys = {u["name"]: peer.interop.from_jwk(u["key"]) for u in welcome["users"]}
 other = peer.new_key()
 p.send(p.seal("#lobby", "signed by someone else", keys, msg_id="forged",
               signer=other))
-p.send(p.seal("#lobby", "honest mallory", keys, msg_id="honest"))
-for _ in range(2):
+honest = p.seal("#lobby", "honest mallory", keys, msg_id="honest")
+p.send(honest)
+p.send(honest)      # replayed: same id, same signature
+p.send(p.seal("#lobby", "after the replay", keys, msg_id="after"))
+for _ in range(4):
     print(json.dumps(p.recv_json()), flush=True)
 p.send({"type": "quit"})
 p.wait_closed()
@@ -66,6 +69,9 @@ check "... and its text never appears" \
     test "$(count "$WORK/alice.out" 'signed by someone else')" -eq 0
 check "mallory's honest message is verified" \
     wait_for "$WORK/alice.out" '"from":"mallory".*"text":"honest mallory".*"verified":true'
+wait_for "$WORK/alice.out" '"text":"after the replay"' >/dev/null
+check "a replayed message (same id and signature) is shown once" \
+    test "$(count "$WORK/alice.out" '"text":"honest mallory"')" -eq 1
 
 # bob comes back with a new key: a loud warning, unverified messages.
 close_client bob

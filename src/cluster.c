@@ -156,6 +156,7 @@ struct cluster {
 	struct presence_slot	*scratch;
 	struct presence_ref	*refs;
 	int			 warned_down;
+	int			 warned_auth;
 };
 
 static void	start_sync(struct cluster *);
@@ -1203,7 +1204,24 @@ go_down(struct cluster *c, int64_t now)
 	    c->backoff * 2;
 }
 
-/* Start connecting both links. */
+/* The answer to AUTH: a refused password takes the links down. */
+static void
+on_auth(redisAsyncContext *ac, void *r, void *arg)
+{
+	struct cluster	*c = arg;
+	redisReply	*reply = r;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		if (!c->warned_auth)
+			log_warnx("redis %s:%d: AUTH: %s", c->cfg->redis_host,
+			    c->cfg->redis_port, reply->str);
+		c->warned_auth = 1;
+		c->reset = 1;
+	} else if (reply != NULL)
+		c->warned_auth = 0;
+}
+
+/* Start connecting both links (authenticating first if asked to). */
 static void
 connect_links(struct cluster *c, int64_t now)
 {
@@ -1215,6 +1233,12 @@ connect_links(struct cluster *c, int64_t now)
 	}
 	c->state = CLUSTER_CONNECTING;
 	c->subscribed = 0;
+	if (c->cfg->redis_password != NULL) {
+		redisAsyncCommand(c->cmd.ac, on_auth, c, "AUTH %s",
+		    c->cfg->redis_password);
+		redisAsyncCommand(c->sub.ac, on_auth, c, "AUTH %s",
+		    c->cfg->redis_password);
+	}
 	redisAsyncCommand(c->sub.ac, on_sub, c, "SUBSCRIBE %s %s", c->chan_all,
 	    c->chan_me);
 }

@@ -31,6 +31,7 @@ struct server_config {
 	int		 share_players;	/* one decode per shared stream */
 	const char	*redis_host;	/* cluster mode: Redis to join */
 	int		 redis_port;
+	char		*redis_password;	/* AUTH with it, or NULL */
 	char		 node[NAME_MAX_LEN + 1];	/* this node's name */
 	int		 cluster_ttl_ms;	/* heartbeat time to live */
 	char		 cluster_epoch[20];	/* this run of the node */

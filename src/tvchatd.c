@@ -16,6 +16,7 @@
 #include "log.h"
 #include "server.h"
 #include "utf8.h"
+#include "util.h"
 
 /* Exit codes, documented in tvchatd(8). */
 #define EXIT_USAGE	64
@@ -28,7 +29,7 @@ usage(FILE *f)
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
 "               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
 "               [--no-shared-players] [--redis host:port [--node name]\n"
-"               [--cluster-ttl seconds]]\n"
+"               [--cluster-ttl seconds] [--redis-password-file file]]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
 "  -p, --port PORT        listen port (default %d)\n"
 "  -v, --videos DIR       video library (default ./videos)\n"
@@ -48,6 +49,8 @@ usage(FILE *f)
 "                         host name and port)\n"
 "      --cluster-ttl S    a silent node's users are lost after S seconds\n"
 "                         (default 5)\n"
+"      --redis-password-file FILE  authenticate to Redis with the password\n"
+"                         on FILE's first line\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this help and exit\n", DEFAULT_PORT);
 }
@@ -130,6 +133,33 @@ parse_redis(struct server_config *cfg, char *arg)
 	cfg->redis_port = (int)number("--redis port", colon + 1, 1, 65535);
 }
 
+/*
+ * --redis-password-file: the password is the file's first line (kept off
+ * the command line, where ps would show it).
+ */
+static char *
+read_password(const char *path)
+{
+	uint8_t	*data;
+	size_t	 len;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    util_read_file(fd, 4096, &data, &len) != 0) {
+		fprintf(stderr, "tvchatd: --redis-password-file: %s: %s\n",
+		    path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	close(fd);
+	data[strcspn((char *)data, "\r\n")] = '\0';
+	if (data[0] == '\0') {
+		fprintf(stderr, "tvchatd: --redis-password-file: %s: no "
+		    "password on its first line\n", path);
+		exit(EXIT_USAGE);
+	}
+	return (char *)data;
+}
+
 /* The default node name: the host name (its valid part) and the port. */
 static void
 default_node(struct server_config *cfg, const char *host)
@@ -169,6 +199,7 @@ main(int argc, char **argv)
 		{ "redis", required_argument, NULL, 7 },
 		{ "node", required_argument, NULL, 8 },
 		{ "cluster-ttl", required_argument, NULL, 9 },
+		{ "redis-password-file", required_argument, NULL, 10 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -258,6 +289,9 @@ main(int argc, char **argv)
 		case 9:
 			cfg.cluster_ttl_ms = 1000 * (int)number("--cluster-ttl",
 			    optarg, 1, 3600);
+			break;
+		case 10:
+			cfg.redis_password = read_password(optarg);
 			break;
 		default:
 			usage(stderr);

@@ -101,15 +101,17 @@ start_server() {
 	start_tvchatd server "$@"
 }
 
-# start_redis [PORT]: a throw-away redis-server on a free loopback port
-# (or PORT, to restart one), no persistence; sets REDIS_PORT, REDIS_PID.
+# start_redis [PORT [ARGS...]]: a throw-away redis-server on a free
+# loopback port (or PORT, to restart one; "" for a free one), no
+# persistence, with extra ARGS; sets REDIS_PORT and REDIS_PID.
 start_redis() {
 	local try want=${1:-}
+	shift
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		REDIS_PORT=${want:-$((20000 + (RANDOM * 11 + $$ + try * 173) % 40000))}
 		: >"$WORK/redis.log"
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" \
-		    --appendonly no --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
+		    --appendonly no --dir "$WORK" "$@" >>"$WORK/redis.log" 2>&1 &
 		REDIS_PID=$!
 		PIDS="$PIDS $REDIS_PID"
 		if wait_for "$WORK/redis.log" "Ready to accept|Address already" \

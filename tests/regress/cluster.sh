@@ -270,6 +270,24 @@ check "node b's keys are gone from Redis" \
 check "and bob is gone from alice's who" \
     eval '! who_has alice bob'
 
+# A Redis that wants a password: the right one from a file, a wrong one.
+start_redis "" --requirepass 's3cret pass' || exit 1
+printf 's3cret pass\n' >"$WORK/pw"
+printf 'guess\n' >"$WORK/pw-wrong"
+start_tvchatd node-p --redis "127.0.0.1:$REDIS_PORT" --node p \
+    --redis-password-file "$WORK/pw" || exit 1
+check "a node authenticates to Redis with the password in a file" \
+    wait_for "$WORK/node-p.log" "node p registered" 10
+start_tvchatd node-q --redis "127.0.0.1:$REDIS_PORT" --node q \
+    --redis-password-file "$WORK/pw-wrong" || exit 1
+check "a wrong password is reported" \
+    wait_for "$WORK/node-q.log" "AUTH: WRONGPASS" 10
+sleep 1
+check "... and that node does not join" \
+    eval '! grep -q "node q registered" "$WORK/node-q.log"'
+check "tvchatd --redis-password-file needs a readable file" \
+    bash -c "'$TVCHATD' --redis 127.0.0.1:1 --redis-password-file /nonexistent >/dev/null 2>&1; test \$? -eq 64"
+
 check "tvchatd --redis needs HOST:PORT" \
     bash -c "'$TVCHATD' --redis nowhere >/dev/null 2>&1; test \$? -eq 64"
 check "no node crashed" \

@@ -11,8 +11,8 @@
  *                           after the TTL unless its node refreshes it
  *   PREFIX all              channel: notes every node reads
  *   PREFIX to:<node>        channel: chat parcels for that node's users
- * A note is "<kind> <node>\n<body>": U (a user record: added or changed),
- * D (a name: that user left), S (a JSON array of every user of the node,
+ * A note is "<kind> <node>\n<body>": N (a user record: a newcomer), U (a
+ * user record: a change), D (a name: that user left), S (a JSON array of every user of the node,
  * sent when it (re)registers), B (a wire frame to show every user).
  * Parcels on a node channel are each a 12-byte header (slot, generation,
  * length; big-endian) and a wire frame for the user in that slot there.
@@ -358,6 +358,8 @@ item_free(struct cluster *c, struct item *it)
 static void
 item_put(struct cluster *c, struct item *it, const void *p, size_t len)
 {
+	if (len == 0)
+		return;
 	if (it->len + len > it->cap) {
 		it->cap = it->len + len > it->cap * 2 ? it->len + len :
 		    it->cap * 2;
@@ -527,14 +529,17 @@ flush(struct cluster *c)
 	}
 }
 
-/* Publish (or re-publish) one of our users: the hash and a U note. */
+/*
+ * Publish one of our users: the hash, and an N note for a newcomer (whose
+ * session announces the join itself) or a U note for a change.
+ */
 static void
 publish_user(struct cluster *c, const struct presence_slot *s, int32_t slot)
 {
 	char	*rec = user_record(s, slot, s->generation);
 
 	fire(c, "HSET %s %s %s", c->key_users, s->name, rec);
-	note(c, 'U', rec, strlen(rec));
+	note(c, c->shadow[slot].published ? 'U' : 'N', rec, strlen(rec));
 	free(rec);
 	c->shadow[slot].published = 1;
 	memcpy(&c->shadow[slot].slot, s, sizeof *s);
@@ -580,7 +585,7 @@ sync_local(struct cluster *c)
 		    strcmp(sh->slot.watching, s->watching) == 0)
 			continue;
 		if (sh->published && sh->slot.generation != s->generation)
-			unpublish_user(c, slot);
+			unpublish_user(c, slot);	/* clears published */
 		publish_user(c, s, slot);
 	}
 	for (size_t slot = 0; slot < cap; slot++)
@@ -727,10 +732,13 @@ on_note(struct cluster *c, const uint8_t *p, size_t len)
 	if (strcmp(n.node, c->cfg->node) == 0)
 		return;		/* our own */
 	switch (n.kind) {
+	case 'N':
 	case 'U':
+		/* A change to a user we do not know (we had given up on its
+		 * node) is announced: the newcomer's join comes by itself. */
 		o = user_parse_json(n.body, n.len);
 		if (user_record_parse(o, n.node, &u) == 0)
-			put_remote(c, &u, 0);
+			put_remote(c, &u, n.kind == 'U');
 		else
 			log_warnx("node %s: a bad user record", n.node);
 		json_object_put(o);
@@ -1166,7 +1174,8 @@ cluster_claim(struct cluster *c, int32_t slot, uint32_t generation,
 	struct claim	*cl;
 	char		 key[KEY_LEN], value[128];
 
-	if (c->state != CLUSTER_UP || !proto_name_valid(name)) {
+	if ((c->state != CLUSTER_UP && c->state != CLUSTER_SYNCING) ||
+	    !proto_name_valid(name)) {
 		c->ops->claimed(c->arg, slot, generation, PROTO_E_UNAVAILABLE);
 		return;
 	}

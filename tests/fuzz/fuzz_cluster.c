@@ -97,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !proto_name_valid(n.node))
 		fail("note_parse split the input wrongly");
 	switch (n.kind) {
+	case 'N':
 	case 'U':
 		o = user_parse_json(n.body, n.len);
 		if (user_record_parse(o, n.node, &u) == 0)

@@ -166,6 +166,9 @@ m=$(mark bob)
 kill -STOP "$broker"
 check "a stalled node's users leave the others' rosters as lost" \
     wait_for "$WORK/bob.out" '"event":"leave","name":"alice","reason":"lost"' $((TTL + 3))
+# A change while stalled reaches the others first when it wakes up.
+say_to alice '{"cmd":"join","room":"#stall"}'
+sleep 0.5
 kill -CONT "$broker"
 check "... it notices that its heartbeat had expired" \
     wait_for "$WORK/node-a.log" "heartbeat had expired" $((TTL + 3))
@@ -175,6 +178,9 @@ for i in $(seq 50); do
 done
 check "... and its users are back in the others' rosters" \
     eval 'since bob "$m" | grep -q "\"event\":\"join\".*\"name\":\"alice\""'
+sleep 0.5
+check "... announced once each" \
+    test "$(since bob "$m" | count /dev/stdin '"event":"join".*"name":"alice"')" -eq 1
 say_to bob '{"cmd":"msg","to":"alice","text":"welcome back"}'
 check "... and chat crosses nodes again" \
     wait_for "$WORK/alice.out" '"text":"welcome back".*"verified":true'

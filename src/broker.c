@@ -107,7 +107,8 @@ drop_conn(struct broker *b, size_t i)
 	if (i != b->nconns) {
 		b->conns[i] = b->conns[b->nconns];
 		c = &b->conns[i];
-		if (c->registered && c->slot >= 0)
+		if (c->registered && c->slot >= 0 &&
+		    b->by_slot[c->slot] == (int32_t)b->nconns)
 			b->by_slot[c->slot] = (int32_t)i;
 	}
 }
@@ -209,8 +210,11 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 		 * while the session that owns them is alive. */
 		if (slot->pid != cred.pid || slot->generation != h->generation)
 			return;
+		/* A link of the slot's previous user (still draining) gives
+		 * way to its current one. */
 		if (b->by_slot[h->slot] != -1 &&
-		    b->by_slot[h->slot] != (int32_t)i)
+		    b->by_slot[h->slot] != (int32_t)i &&
+		    b->conns[b->by_slot[h->slot]].generation == h->generation)
 			return;
 		b->by_slot[h->slot] = (int32_t)i;
 	}

@@ -63,6 +63,8 @@
 #define CHECK_MS		500	/* are the other nodes alive? */
 #define SYNC_MS			100	/* publish table changes */
 #define WATCH_REFRESH_MS	2000	/* a room's watch state again */
+#define AUDIT_MS		5000	/* compare with every node's hash */
+#define TOMBSTONES		64	/* users we heard leave lately */
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
 
@@ -75,6 +77,11 @@ static const char claim_script[] =
 static const char release_script[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
     "return redis.call('DEL', KEYS[1]) end return 0";
+/* The heartbeat: set our key, return what it was (nil: it had expired).
+ * A script, as SET ... GET needs Redis 6.2. */
+static const char beat_script[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return v";
 /* Forget a node only if its heartbeat is really gone. */
 static const char forget_script[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then "
@@ -155,6 +162,17 @@ struct cluster {
 	}			 wshadow[PLAYER_SLOTS];
 	struct presence_slot	*scratch;
 	struct presence_ref	*refs;
+	/* When a note last told us of a remote slot's user, and who we
+	 * heard leave: a snapshot older than that does not undo it. */
+	int64_t			*noted;
+	struct {
+		char		node[NAME_MAX_LEN + 1];
+		char		name[NAME_MAX_LEN + 1];
+		int64_t		at;
+	}			 tombstones[TOMBSTONES];
+	unsigned int		 next_tombstone;
+	int64_t			 next_audit;
+	int			 auditing;
 	int			 warned_down;
 	int			 warned_auth;
 };
@@ -289,18 +307,26 @@ link_close(struct link *l)
 	l->reading = l->writing = 0;
 }
 
-/* Send a command with no interest in its reply (if connected). */
-static void
-fire(struct cluster *c, const char *fmt, ...)
+/*
+ * Send a command on the command link if it is up (a link that broke in
+ * this round is not); 0, or -1 (the callback will not run).
+ */
+static int
+send_cmd(struct cluster *c, redisCallbackFn *fn, void *arg, const char *fmt,
+    ...)
 {
 	va_list	ap;
+	int	r;
 
-	if (c->cmd.ac == NULL)
-		return;
+	if (c->cmd.ac == NULL || c->reset)
+		return -1;
 	va_start(ap, fmt);
-	redisvAsyncCommand(c->cmd.ac, NULL, NULL, fmt, ap);
+	r = redisvAsyncCommand(c->cmd.ac, fn, arg, fmt, ap);
 	va_end(ap);
+	return r == REDIS_OK ? 0 : -1;
 }
+
+#define fire(c, ...)	((void)send_cmd((c), NULL, NULL, __VA_ARGS__))
 
 /* Deliver a frame built here (an error, a join or a leave) locally. */
 static void
@@ -520,8 +546,8 @@ flush(struct cluster *c)
 			snprintf(chan, sizeof chan, "%s", c->chan_all);
 		else
 			make_key(chan, "to:", it->node, 0);
-		if (redisAsyncCommand(c->cmd.ac, on_published, it,
-		    "PUBLISH %s %b", chan, it->data, it->len) != REDIS_OK)
+		if (send_cmd(c, on_published, it, "PUBLISH %s %b", chan,
+		    it->data, it->len) != 0)
 			break;
 		it->inflight = 1;
 		it->retry_at = 0;
@@ -623,8 +649,35 @@ put_remote(struct cluster *c, const struct presence_slot *u, int announce)
 		    "the table is full");
 		return;
 	}
+	c->noted[ref.slot] = util_now_ms();
 	if (created && announce)
 		local_frame(c, IPC_BROADCAST, -2, 0, msg_join(user_json(u)));
+}
+
+/* Remember that node's user name left (a note said so). */
+static void
+tombstone(struct cluster *c, const char *node, const char *name)
+{
+	unsigned int	i = c->next_tombstone++ % TOMBSTONES;
+
+	snprintf(c->tombstones[i].node, sizeof c->tombstones[i].node, "%s",
+	    node);
+	snprintf(c->tombstones[i].name, sizeof c->tombstones[i].name, "%s",
+	    name);
+	c->tombstones[i].at = util_now_ms();
+}
+
+/* Return 1 if a note said node's user name left after since. */
+static int
+left_since(struct cluster *c, const char *node, const char *name,
+    int64_t since)
+{
+	for (int i = 0; i < TOMBSTONES; i++)
+		if (c->tombstones[i].at > since &&
+		    strcmp(c->tombstones[i].node, node) == 0 &&
+		    proto_name_equal(c->tombstones[i].name, name))
+			return 1;
+	return 0;
 }
 
 /* Remove a user of another node; tell ours (why: NULL for silently). */
@@ -641,10 +694,13 @@ drop_remote(struct cluster *c, const struct presence_ref *ref,
 
 /*
  * Make our copy of node's users what records (a JSON array, or NULL for
- * none) says: new ones are announced as joins, missing ones as lost.
+ * none) says: new ones are announced as joins, missing ones as lost. A
+ * snapshot read from Redis at time since (0: an S note, which is in
+ * order with the other notes) does not undo what a later note said.
  */
 static void
-reconcile(struct cluster *c, const char *node, json_object *records)
+reconcile(struct cluster *c, const char *node, json_object *records,
+    int64_t since)
 {
 	size_t			 n, cap = c->presence->hdr->capacity, k;
 	struct presence_slot	 u;
@@ -660,6 +716,8 @@ reconcile(struct cluster *c, const char *node, json_object *records)
 			log_warnx("node %s: a bad user record", node);
 			continue;
 		}
+		if (since != 0 && left_since(c, node, u.name, since))
+			continue;
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(c->scratch[j].node, node) == 0 &&
 			    proto_name_equal(c->scratch[j].name, u.name))
@@ -667,7 +725,8 @@ reconcile(struct cluster *c, const char *node, json_object *records)
 		put_remote(c, &u, 1);
 	}
 	for (size_t j = 0; j < n; j++)
-		if (!keep[j] && strcmp(c->scratch[j].node, node) == 0)
+		if (!keep[j] && strcmp(c->scratch[j].node, node) == 0 &&
+		    (since == 0 || c->noted[c->refs[j].slot] <= since))
 			drop_remote(c, &c->refs[j], "lost");
 	free(keep);
 }
@@ -681,7 +740,7 @@ node_gone(struct cluster *c, const char *node)
 
 	log_warnx("node %s is gone (no heartbeat for %d ms)", node,
 	    c->cfg->cluster_ttl_ms);
-	reconcile(c, node, NULL);
+	reconcile(c, node, NULL, 0);
 	for (it = TAILQ_FIRST(&c->outbox); it != NULL; it = next) {
 		next = TAILQ_NEXT(it, entry);
 		if (!it->inflight && strcmp(it->node, node) == 0) {
@@ -752,18 +811,21 @@ on_note(struct cluster *c, const uint8_t *p, size_t len)
 		    c->presence->hdr->capacity);
 		if (find_remote(c, k, n.node, u.name, &ref) != NULL)
 			drop_remote(c, ref, NULL);
+		tombstone(c, n.node, u.name);
 		break;
 	case 'S':
 		if ((o = user_parse_json(n.body, n.len)) == NULL) {
 			log_warnx("node %s: a bad user list", n.node);
 			break;
 		}
-		reconcile(c, n.node, o);
+		reconcile(c, n.node, o, 0);
 		json_object_put(o);
 		break;
 	case 'B':
-		if (n.len < FRAME_HEADER_LEN || n.len > IPC_MAX_PAYLOAD)
+		if (!note_frame_ok(n.body, n.len)) {
+			log_warnx("node %s: a malformed notice", n.node);
 			break;
+		}
 		pkt = ipc_packet(IPC_BROADCAST, -2, 0, n.body, n.len, &plen);
 		c->ops->broadcast(c->arg, pkt, plen);
 		free(pkt);
@@ -823,12 +885,26 @@ on_sub(redisAsyncContext *ac, void *r, void *arg)
 		on_parcels(c, (const uint8_t *)e[2]->str, e[2]->len);
 }
 
-/* A snapshot of another node's users has arrived. */
+/* Loading every other node's users: on registering, and as an audit. */
 struct load {
 	struct cluster	*c;
 	char		 node[NAME_MAX_LEN + 1];
 	int		 alive;
+	int64_t		 since;		/* when we asked */
 };
+
+/* Loading is over: registered, or the audit done. */
+static void
+loaded(struct cluster *c)
+{
+	if (--c->loading > 0)
+		return;
+	c->auditing = 0;
+	if (c->state == CLUSTER_SYNCING) {
+		c->state = CLUSTER_UP;
+		log_info("cluster: node %s registered", c->cfg->node);
+	}
+}
 
 static void
 on_alive(redisAsyncContext *ac, void *r, void *arg)
@@ -840,6 +916,7 @@ on_alive(redisAsyncContext *ac, void *r, void *arg)
 	    reply->integer == 1;
 }
 
+/* A snapshot of another node's users has arrived. */
 static void
 on_snapshot(redisAsyncContext *ac, void *r, void *arg)
 {
@@ -848,7 +925,8 @@ on_snapshot(redisAsyncContext *ac, void *r, void *arg)
 	redisReply	*reply = r;
 	json_object	*records;
 
-	if (reply != NULL && c->state == CLUSTER_SYNCING) {
+	if (reply != NULL && (c->state == CLUSTER_SYNCING ||
+	    (c->state == CLUSTER_UP && c->auditing))) {
 		if (!l->alive)
 			node_gone(c, l->node);
 		else if (reply->type == REDIS_REPLY_ARRAY) {
@@ -860,18 +938,18 @@ on_snapshot(redisAsyncContext *ac, void *r, void *arg)
 					    user_parse_json(
 					    reply->element[i]->str,
 					    reply->element[i]->len));
-			reconcile(c, l->node, records);
+			reconcile(c, l->node, records, l->since);
 			json_object_put(records);
 		}
-		if (--c->loading == 0) {
-			c->state = CLUSTER_UP;
-			log_info("cluster: node %s registered", c->cfg->node);
-		}
+		loaded(c);
 	}
 	free(l);
 }
 
-/* The set of nodes: load each other one's users. */
+/*
+ * The set of nodes: load each other one's users (when registering, or
+ * every AUDIT_MS to mend what a lost or refused note left wrong).
+ */
 static void
 on_members(redisAsyncContext *ac, void *r, void *arg)
 {
@@ -880,9 +958,13 @@ on_members(redisAsyncContext *ac, void *r, void *arg)
 	struct load	*l;
 	char		 key[KEY_LEN];
 	size_t		 n;
+	int64_t		 since = util_now_ms();
 
-	if (reply == NULL || c->state != CLUSTER_SYNCING)
+	if (reply == NULL || (c->state != CLUSTER_SYNCING &&
+	    !(c->state == CLUSTER_UP && c->auditing))) {
+		c->auditing = 0;
 		return;
+	}
 	c->loading = 1;
 	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
 	    i < reply->elements; i++) {
@@ -894,11 +976,17 @@ on_members(redisAsyncContext *ac, void *r, void *arg)
 			continue;
 		l = xcalloc(1, sizeof *l);
 		l->c = c;
+		l->since = since;
 		snprintf(l->node, sizeof l->node, "%s", e->str);
 		make_key(key, "node:", l->node, 0);
-		redisAsyncCommand(c->cmd.ac, on_alive, l, "EXISTS %s", key);
+		if (send_cmd(c, on_alive, l, "EXISTS %s", key) != 0) {
+			free(l);
+			break;
+		}
 		make_key(key, "users:", l->node, 0);
-		redisAsyncCommand(c->cmd.ac, on_snapshot, l, "HGETALL %s", key);
+		/* on_alive runs first; this one frees l. */
+		if (send_cmd(c, on_snapshot, l, "HGETALL %s", key) != 0)
+			break;
 		c->loading++;
 	}
 	/* Users of nodes no longer in the set are lost. */
@@ -907,7 +995,8 @@ on_members(redisAsyncContext *ac, void *r, void *arg)
 	for (size_t j = 0; j < n; j++) {
 		int listed = 0;
 
-		if (c->scratch[j].node[0] == '\0')
+		if (c->scratch[j].node[0] == '\0' ||
+		    c->noted[c->refs[j].slot] > since)
 			continue;
 		for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
 		    i < reply->elements && !listed; i++)
@@ -918,10 +1007,7 @@ on_members(redisAsyncContext *ac, void *r, void *arg)
 		if (!listed)
 			drop_remote(c, &c->refs[j], "lost");
 	}
-	if (--c->loading == 0) {
-		c->state = CLUSTER_UP;
-		log_info("cluster: node %s registered", c->cfg->node);
-	}
+	loaded(c);
 }
 
 /* The claim of one of our names again, after a reconnection. */
@@ -985,12 +1071,25 @@ start_sync(struct cluster *c)
 	const char	*text;
 	char		 key[KEY_LEN], value[128], *rec;
 	struct reclaim	*rc;
+	struct item	*it, *next;
 
+	if (c->cmd.ac == NULL || c->reset)
+		return;		/* a link broke: cluster_run() starts over */
 	c->state = CLUSTER_SYNCING;
 	c->backoff = BACKOFF_MIN_MS;
 	if (c->warned_down)
 		log_info("cluster: Redis is back; registering again");
 	c->warned_down = 0;
+	/* Presence notes held while away are stale: the S note says it all
+	 * (notices for everyone, watch states and chat still go). */
+	for (it = TAILQ_FIRST(&c->outbox); it != NULL; it = next) {
+		next = TAILQ_NEXT(it, entry);
+		if (!it->inflight && it->node[0] == '\0' && it->len > 0 &&
+		    strchr("NUDS", it->data[0]) != NULL)
+			item_free(c, it);
+	}
+	c->auditing = 0;
+	c->next_audit = util_now_ms() + AUDIT_MS;
 	fire(c, "SADD %s %s", c->key_nodes, c->cfg->node);
 	fire(c, "SET %s %s PX %d", c->key_node, c->epoch,
 	    c->cfg->cluster_ttl_ms);
@@ -1006,9 +1105,9 @@ start_sync(struct cluster *c)
 		claim_value(c, value, sizeof value, slot, s->generation);
 		rc = xcalloc(1, sizeof *rc);
 		*rc = (struct reclaim){ c, slot, s->generation };
-		redisAsyncCommand(c->cmd.ac, on_reclaimed, rc,
-		    "EVAL %s 1 %s %s %d", claim_script, key, value,
-		    c->cfg->cluster_ttl_ms);
+		if (send_cmd(c, on_reclaimed, rc, "EVAL %s 1 %s %s %d",
+		    claim_script, key, value, c->cfg->cluster_ttl_ms) != 0)
+			free(rc);
 		rec = user_record(s, slot, s->generation);
 		fire(c, "HSET %s %s %s", c->key_users, s->name, rec);
 		json_object_array_add(all, user_parse_json(rec, strlen(rec)));
@@ -1027,8 +1126,7 @@ start_sync(struct cluster *c)
 		TAILQ_INSERT_HEAD(&c->outbox, s, entry);
 	}
 	json_object_put(all);
-	redisAsyncCommand(c->cmd.ac, on_members, c, "SMEMBERS %s",
-	    c->key_nodes);
+	send_cmd(c, on_members, c, "SMEMBERS %s", c->key_nodes);
 	c->next_beat = util_now_ms() + c->cfg->cluster_ttl_ms / 3;
 }
 
@@ -1040,6 +1138,8 @@ on_beat(redisAsyncContext *ac, void *r, void *arg)
 	redisReply	*reply = r;
 
 	c->beat_sent = 0;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_warnx("cluster: heartbeat: %s", reply->str);
 	if (reply != NULL && reply->type == REDIS_REPLY_NIL &&
 	    c->state == CLUSTER_UP) {
 		log_warnx("cluster: our heartbeat had expired; registering "
@@ -1086,11 +1186,9 @@ beat(struct cluster *c, int64_t now)
 		return;
 	}
 	c->next_beat = now + c->cfg->cluster_ttl_ms / 3;
-	if (c->beat_sent == 0) {
+	if (c->beat_sent == 0 && send_cmd(c, on_beat, c, "EVAL %s 1 %s %s %d",
+	    beat_script, c->key_node, c->epoch, c->cfg->cluster_ttl_ms) == 0)
 		c->beat_sent = now;
-		redisAsyncCommand(c->cmd.ac, on_beat, c, "SET %s %s PX %d GET",
-		    c->key_node, c->epoch, c->cfg->cluster_ttl_ms);
-	}
 	fire(c, "SADD %s %s", c->key_nodes, c->cfg->node);
 	fire(c, "PEXPIRE %s %d", c->key_users, c->cfg->cluster_ttl_ms);
 	for (uint32_t i = 0; i < c->presence->hdr->capacity; i++) {
@@ -1126,7 +1224,7 @@ check_nodes(struct cluster *c)
 			snprintf(chk->nodes[k++], sizeof chk->nodes[0], "%s",
 			    c->scratch[i].node);
 	}
-	if (k == 0) {
+	if (k == 0 || c->cmd.ac == NULL || c->reset) {
 		free(chk);
 		return;
 	}
@@ -1141,7 +1239,9 @@ check_nodes(struct cluster *c)
 		argv[i + 1] = keys[i];
 		argl[i + 1] = strlen(keys[i]);
 	}
-	redisAsyncCommandArgv(c->cmd.ac, on_check, chk, (int)k + 1, argv, argl);
+	if (redisAsyncCommandArgv(c->cmd.ac, on_check, chk, (int)k + 1, argv,
+	    argl) != REDIS_OK)
+		free(chk);
 	free(argv);
 	free(argl);
 	free(keys);
@@ -1175,16 +1275,22 @@ cluster_claim(struct cluster *c, int32_t slot, uint32_t generation,
 	char		 key[KEY_LEN], value[128];
 
 	if ((c->state != CLUSTER_UP && c->state != CLUSTER_SYNCING) ||
-	    !proto_name_valid(name)) {
+	    c->cmd.ac == NULL || c->reset || !proto_name_valid(name)) {
 		c->ops->claimed(c->arg, slot, generation, PROTO_E_UNAVAILABLE);
 		return;
 	}
 	make_key(key, "name:", name, 1);
 	claim_value(c, value, sizeof value, slot, generation);
+	/* What changed first: a release of the name (a user who just
+	 * left) goes before this claim on the same connection. */
+	sync_local(c);
 	cl = xcalloc(1, sizeof *cl);
 	*cl = (struct claim){ c, slot, generation };
-	redisAsyncCommand(c->cmd.ac, on_claimed, cl, "EVAL %s 1 %s %s %d",
-	    claim_script, key, value, c->cfg->cluster_ttl_ms);
+	if (send_cmd(c, on_claimed, cl, "EVAL %s 1 %s %s %d", claim_script,
+	    key, value, c->cfg->cluster_ttl_ms) != 0) {
+		free(cl);
+		c->ops->claimed(c->arg, slot, generation, PROTO_E_UNAVAILABLE);
+	}
 }
 
 /* Tear both links down and plan the next attempt. */
@@ -1205,6 +1311,7 @@ go_down(struct cluster *c, int64_t now)
 	c->round = 0;
 	c->beat_sent = 0;
 	c->loading = 0;
+	c->auditing = 0;
 	c->subscribed = 0;
 	c->reset = 0;
 	c->state = CLUSTER_DOWN;
@@ -1324,6 +1431,7 @@ cluster_new(const struct server_config *cfg, struct presence *presence,
 	c->shadow = xcalloc(cap, sizeof *c->shadow);
 	c->scratch = xreallocarray(NULL, cap, sizeof *c->scratch);
 	c->refs = xreallocarray(NULL, cap, sizeof *c->refs);
+	c->noted = xcalloc(cap, sizeof *c->noted);
 	c->backoff = BACKOFF_MIN_MS;
 	c->epoch = cfg->cluster_epoch;
 	snprintf(c->key_nodes, sizeof c->key_nodes, "%snodes", PREFIX);
@@ -1430,6 +1538,12 @@ cluster_run(struct cluster *c, int force)
 		check_nodes(c);
 		c->next_check = now + CHECK_MS;
 	}
+	if (now >= c->next_audit && !c->auditing) {
+		c->next_audit = now + AUDIT_MS;
+		if (send_cmd(c, on_members, c, "SMEMBERS %s",
+		    c->key_nodes) == 0)
+			c->auditing = 1;
+	}
 	flush(c);
 }
 
@@ -1483,5 +1597,6 @@ cluster_free(struct cluster *c)
 	free(c->shadow);
 	free(c->scratch);
 	free(c->refs);
+	free(c->noted);
 	free(c);
 }

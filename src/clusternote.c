@@ -71,6 +71,14 @@ get32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Return 1 if p is exactly one JSON wire frame (what a client may get). */
+int
+note_frame_ok(const uint8_t *p, size_t len)
+{
+	return len > FRAME_HEADER_LEN && len <= IPC_MAX_PAYLOAD &&
+	    p[0] == FRAME_TYPE_JSON && get32(p + 1) == len - FRAME_HEADER_LEN;
+}
+
 /* Write a parcel's header for a frame of len bytes. */
 void
 parcel_header(uint8_t *out, int32_t slot, uint32_t generation, size_t len)
@@ -95,8 +103,9 @@ parcel_next(const uint8_t **p, size_t *len, struct parcel *out)
 		return -1;
 	slot = get32(*p);
 	flen = get32(*p + 8);
-	if (slot > INT32_MAX || flen < FRAME_HEADER_LEN ||
-	    flen > IPC_MAX_PAYLOAD || flen > *len - PARCEL_HEADER_LEN)
+	if (slot > INT32_MAX || flen > IPC_MAX_PAYLOAD ||
+	    flen > *len - PARCEL_HEADER_LEN ||
+	    !note_frame_ok(*p + PARCEL_HEADER_LEN, flen))
 		return -1;
 	out->slot = (int32_t)slot;
 	out->generation = get32(*p + 4);

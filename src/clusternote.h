@@ -38,6 +38,7 @@ struct watch_note {
 
 size_t	note_header(char *, size_t, char, const char *);
 int	note_parse(const uint8_t *, size_t, struct note *);
+int	note_frame_ok(const uint8_t *, size_t);
 void	parcel_header(uint8_t *, int32_t, uint32_t, size_t);
 int	parcel_next(const uint8_t **, size_t *, struct parcel *);
 char	*watch_note_text(const struct watch_note *);

@@ -57,8 +57,8 @@ presence_create(struct presence *p, unsigned int local, unsigned int remote)
 	int		fd;
 	unsigned int	capacity = local + remote;
 
-	if (local == 0 || local > 65536 || remote > 65536 ||
-	    capacity > 65536) {
+	if (local == 0 || local > PRESENCE_MAX_SLOTS ||
+	    remote > PRESENCE_MAX_SLOTS || capacity > PRESENCE_MAX_SLOTS) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -15,6 +15,7 @@
 #define PRESENCE_MAX_ROOMS	16
 #define PRESENCE_JWK_N_MAX	700	/* base64url of a 4096-bit modulus */
 #define PRESENCE_JWK_E_MAX	8
+#define PRESENCE_MAX_SLOTS	65536
 
 enum slot_state {
 	SLOT_FREE = 0,

@@ -243,6 +243,11 @@ reap(struct master *m)
 		if (pid == m->broker_pid) {
 			log_warnx("broker (pid %ld) died; restarting",
 			    (long)pid);
+			/* In a cluster it takes the tables' locks: one it
+			 * died holding is released, as for a session. */
+			presence_reap(&m->presence, pid, NULL);
+			if (m->players != NULL)
+				player_master_reap(m->players, pid, status[i]);
 			m->broker_pid = -1;
 			if (m->broker_link != -1) {
 				close(m->broker_link);
@@ -463,6 +468,18 @@ shut_down(struct master *m)
 	log_info("stopped");
 }
 
+/* Slots for users of other nodes: a few for each of ours, as fits. */
+static unsigned int
+remote_capacity(const struct server_config *cfg)
+{
+	unsigned int	n = cfg->max_clients * CLUSTER_REMOTE_FACTOR;
+
+	if (cfg->redis_host == NULL)
+		return 0;
+	return n > PRESENCE_MAX_SLOTS - cfg->max_clients ?
+	    PRESENCE_MAX_SLOTS - cfg->max_clients : n;
+}
+
 /*
  * Run the master on listening socket fd until SIGTERM/SIGINT; returns the
  * exit status.
@@ -506,7 +523,7 @@ server_run(struct server_config *cfg, int listen_fd)
 			snprintf(cfg->cluster_epoch + 2 * i, 3, "%02x", rnd[i]);
 	}
 	if (presence_create(&m.presence, cfg->max_clients,
-	    cfg->redis_host != NULL ? cfg->max_clients * CLUSTER_REMOTE_FACTOR : 0) != 0)
+	    remote_capacity(cfg)) != 0)
 		fatal("presence table");
 	if (cfg->share_players && player_table_create(&m.players) != 0) {
 		log_warn("shared players unavailable (shared memory)");

@@ -215,6 +215,11 @@ broker_connect(struct session *s)
 	}
 	free(p);
 	log_debug("broker link %s", s->broker_fd == -1 ? "down" : "up");
+	/* A claim the old broker took with it is asked again (asking twice
+	 * is harmless: the first answer counts). */
+	if (s->broker_fd != -1 && s->state == SESSION_CLAIMING &&
+	    s->to_broker.count == 0)
+		to_broker_kind(s, IPC_CLAIM, s->name, strlen(s->name));
 }
 
 /* Pass a packet of kind for the slot/generation to to the broker. */
@@ -334,8 +339,7 @@ on_hello(struct session *s, json_object *m)
 		 * we go on when it answers (see on_claimed()). */
 		s->state = SESSION_CLAIMING;
 		s->claim_until = util_now_ms() + CLAIM_WAIT_MS;
-		broker_connect(s);
-		to_broker_kind(s, IPC_CLAIM, s->name, strlen(s->name));
+		broker_connect(s);	/* which asks for the claim */
 		return;
 	}
 	welcome(s);
@@ -858,6 +862,12 @@ leave(struct session *s)
 			    sizeof tv);
 			pktq_flush(&s->to_broker, s->broker_fd);
 		}
+	}
+	/* Off the broker before the slot is free: a newcomer given the slot
+	 * must find it unclaimed there too. */
+	if (s->broker_fd != -1) {
+		close(s->broker_fd);
+		s->broker_fd = -1;
 	}
 	presence_release(s->presence, &s->ref);
 	s->claimed = 0;

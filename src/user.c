@@ -54,14 +54,17 @@ user_record(const struct presence_slot *slot, int32_t index,
 	return text;
 }
 
-/* Parse len bytes of JSON text (no NUL inside, valid UTF-8); or NULL. */
+/*
+ * Parse len bytes of JSON text (no NUL inside, valid UTF-8); or NULL. The
+ * cap is a node's whole user list (an S note), not a client message's.
+ */
 json_object *
 user_parse_json(const void *p, size_t len)
 {
 	json_tokener	*tok;
 	json_object	*o;
 
-	if (len == 0 || len > FRAME_MAX_JSON || memchr(p, '\0', len) != NULL ||
+	if (len == 0 || len > USER_JSON_MAX || memchr(p, '\0', len) != NULL ||
 	    !utf8_valid(p, len))
 		return NULL;
 	tok = json_tokener_new_ex(16);

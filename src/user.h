@@ -12,6 +12,8 @@
 
 #include "presence.h"
 
+#define USER_JSON_MAX	(64u * 1024 * 1024)
+
 json_object	*user_json(const struct presence_slot *);
 char		*user_record(const struct presence_slot *, int32_t, uint32_t);
 int		 user_record_parse(json_object *, const char *,

@@ -260,6 +260,21 @@ test_note_parse_refuses_nul_in_node(void **state)
 
 /* ---- parcels ----------------------------------------------------------- */
 
+/* Write a JSON wire frame of len bytes in all (payload bytes from seed). */
+static void
+json_frame(uint8_t *q, size_t len, unsigned int seed)
+{
+	uint32_t	n = (uint32_t)(len - FRAME_HEADER_LEN);
+
+	q[0] = FRAME_TYPE_JSON;
+	q[1] = (uint8_t)(n >> 24);
+	q[2] = (uint8_t)(n >> 16);
+	q[3] = (uint8_t)(n >> 8);
+	q[4] = (uint8_t)n;
+	for (size_t j = FRAME_HEADER_LEN; j < len; j++)
+		q[j] = (uint8_t)(seed * 31 + j);
+}
+
 /* Several parcels in a row come apart into slot, generation and frame. */
 static void
 test_parcel_round_trip(void **state)
@@ -269,10 +284,10 @@ test_parcel_round_trip(void **state)
 		uint32_t	gen;
 		size_t		len;
 	} want[] = {
-		{ 0, 1, FRAME_HEADER_LEN },
+		{ 0, 1, FRAME_HEADER_LEN + 1 },
 		{ 7, 0xfffffffeu, 23 },
 		{ INT32_MAX, 0, 300 },
-		{ 65535, 0x01020304u, FRAME_HEADER_LEN + 1 },
+		{ 65535, 0x01020304u, FRAME_HEADER_LEN + 2 },
 	};
 	const size_t	 nwant = sizeof want / sizeof want[0];
 	uint8_t		 buf[1024], *q = buf;
@@ -284,11 +299,11 @@ test_parcel_round_trip(void **state)
 	for (i = 0; i < nwant; i++) {
 		parcel_header(q, want[i].slot, want[i].gen, want[i].len);
 		q += PARCEL_HEADER_LEN;
-		for (size_t j = 0; j < want[i].len; j++)
-			*q++ = (uint8_t)(i * 31 + j);
+		json_frame(q, want[i].len, (unsigned int)i);
+		q += want[i].len;
 	}
 	/* The header is big-endian slot, generation, length. */
-	assert_memory_equal(buf + PARCEL_HEADER_LEN + FRAME_HEADER_LEN,
+	assert_memory_equal(buf + PARCEL_HEADER_LEN + FRAME_HEADER_LEN + 1,
 	    "\x00\x00\x00\x07\xff\xff\xff\xfe\x00\x00\x00\x17", 12);
 
 	p = buf;
@@ -302,7 +317,7 @@ test_parcel_round_trip(void **state)
 		assert_int_equal(pc.generation, want[i].gen);
 		assert_int_equal(pc.len, want[i].len);
 		assert_ptr_equal(pc.frame, frame);
-		for (size_t j = 0; j < want[i].len; j++)
+		for (size_t j = FRAME_HEADER_LEN; j < want[i].len; j++)
 			assert_int_equal(pc.frame[j], (uint8_t)(i * 31 + j));
 	}
 	assert_ptr_equal(p, q);
@@ -342,7 +357,15 @@ test_parcel_refuses(void **state)
 	(void)state;
 	memset(buf, 'x', sizeof buf);
 	parcel_header(buf, 3, 9, 16);
+	json_frame(buf + PARCEL_HEADER_LEN, 16, 0);
 	assert_int_equal(parcel_one(buf, PARCEL_HEADER_LEN + 16), 1);
+	/* The frame must be one JSON frame, its own length right. */
+	buf[PARCEL_HEADER_LEN] = FRAME_TYPE_VIDEO;
+	assert_int_equal(parcel_one(buf, PARCEL_HEADER_LEN + 16), -1);
+	json_frame(buf + PARCEL_HEADER_LEN, 16, 0);
+	buf[PARCEL_HEADER_LEN + 4]++;
+	assert_int_equal(parcel_one(buf, PARCEL_HEADER_LEN + 16), -1);
+	json_frame(buf + PARCEL_HEADER_LEN, 16, 0);
 	/* A truncated header. */
 	for (len = 1; len < PARCEL_HEADER_LEN; len++)
 		assert_int_equal(parcel_one(buf, len), -1);
@@ -354,9 +377,12 @@ test_parcel_refuses(void **state)
 	assert_int_equal(parcel_one(buf, sizeof buf), -1);
 	parcel_header(buf, 3, 9, 0);
 	assert_int_equal(parcel_one(buf, sizeof buf), -1);
+	/* An empty message is no message. */
 	parcel_header(buf, 3, 9, FRAME_HEADER_LEN);
+	json_frame(buf + PARCEL_HEADER_LEN, FRAME_HEADER_LEN, 0);
 	assert_int_equal(parcel_one(buf, PARCEL_HEADER_LEN + FRAME_HEADER_LEN),
-	    1);
+	    -1);
+	json_frame(buf + PARCEL_HEADER_LEN, 16, 0);
 	/* A slot that is not a non-negative int32. */
 	parcel_header(buf, -1, 9, 16);
 	assert_int_equal(parcel_one(buf, PARCEL_HEADER_LEN + 16), -1);
@@ -371,6 +397,7 @@ test_parcel_refuses(void **state)
 
 	/* A good parcel then a bad rest: one parcel, then -1. */
 	parcel_header(buf, 3, 9, 16);
+	json_frame(buf + PARCEL_HEADER_LEN, 16, 0);
 	parcel_header(buf + PARCEL_HEADER_LEN + 16, 4, 9, 17);
 	p = buf;
 	len = sizeof buf;
@@ -386,6 +413,7 @@ test_parcel_refuses(void **state)
 	parcel_header(big, 1, 1, IPC_MAX_PAYLOAD + 1);
 	assert_int_equal(parcel_one(big, len), -1);
 	parcel_header(big, 1, 1, IPC_MAX_PAYLOAD);
+	json_frame(big + PARCEL_HEADER_LEN, IPC_MAX_PAYLOAD, 0);
 	assert_int_equal(parcel_one(big, len - 1), 1);
 	free(big);
 }

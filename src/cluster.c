@@ -143,6 +143,7 @@ struct cluster {
 	int64_t			 next_attempt, backoff;
 	int64_t			 next_beat, next_check, next_sync;
 	int64_t			 next_watch;
+	int64_t			 state_since;	/* connecting or syncing */
 	int64_t			 beat_sent;	/* 0: none unanswered */
 	int			 loading;	/* snapshots awaited */
 	uint32_t		 seen_generation;
@@ -409,8 +410,8 @@ item_new(struct cluster *c, const char *node)
 	return it;
 }
 
-/* Queue a note of kind with body for every node. */
-static void
+/* Queue a note of kind with body for every node; 0, or -1 if full. */
+static int
 note(struct cluster *c, char kind, const void *body, size_t len)
 {
 	struct item	*it;
@@ -418,12 +419,13 @@ note(struct cluster *c, char kind, const void *body, size_t len)
 
 	if (c->outbox_bytes + len > OUTBOX_MAX_BYTES) {
 		log_warnx("cluster outbox full: a '%c' note is lost", kind);
-		return;
+		return -1;
 	}
 	it = item_new(c, "");
 	item_put(c, it, head, note_header(head, sizeof head, kind,
 	    c->cfg->node));
 	item_put(c, it, body, len);
+	return 0;
 }
 
 /*
@@ -1076,6 +1078,7 @@ start_sync(struct cluster *c)
 	if (c->cmd.ac == NULL || c->reset)
 		return;		/* a link broke: cluster_run() starts over */
 	c->state = CLUSTER_SYNCING;
+	c->state_since = util_now_ms();
 	c->backoff = BACKOFF_MIN_MS;
 	if (c->warned_down)
 		log_info("cluster: Redis is back; registering again");
@@ -1118,8 +1121,8 @@ start_sync(struct cluster *c)
 	fire(c, "PEXPIRE %s %d", c->key_users, c->cfg->cluster_ttl_ms);
 	text = json_object_to_json_string_ext(all, JSON_C_TO_STRING_PLAIN);
 	/* The S note goes ahead of anything held while we were away. */
-	note(c, 'S', text, strlen(text));
-	if (TAILQ_LAST(&c->outbox, item_list) != TAILQ_FIRST(&c->outbox)) {
+	if (note(c, 'S', text, strlen(text)) == 0 &&
+	    TAILQ_LAST(&c->outbox, item_list) != TAILQ_FIRST(&c->outbox)) {
 		struct item *s = TAILQ_LAST(&c->outbox, item_list);
 
 		TAILQ_REMOVE(&c->outbox, s, entry);
@@ -1348,6 +1351,7 @@ connect_links(struct cluster *c, int64_t now)
 		return;
 	}
 	c->state = CLUSTER_CONNECTING;
+	c->state_since = now;
 	c->subscribed = 0;
 	if (c->cfg->redis_password != NULL) {
 		redisAsyncCommand(c->cmd.ac, on_auth, c, "AUTH %s",
@@ -1520,6 +1524,12 @@ cluster_run(struct cluster *c, int force)
 		connect_links(c, now);
 	if (c->state == CLUSTER_CONNECTING && c->cmd.ac == NULL)
 		go_down(c, now);
+	/* Connecting or registering must not take longer than a TTL. */
+	if ((c->state == CLUSTER_CONNECTING || c->state == CLUSTER_SYNCING) &&
+	    now - c->state_since > c->cfg->cluster_ttl_ms) {
+		log_warnx("cluster: Redis does not answer; reconnecting");
+		go_down(c, now);
+	}
 	expire_items(c, now);
 	if (c->state != CLUSTER_UP)
 		return;

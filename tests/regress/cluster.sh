@@ -266,6 +266,21 @@ check "rosters survived: bob still sees alice" \
 check "bob's name is still claimed in Redis" \
     test "$(redis-cli -p "$REDIS_PORT" exists tvchat:name:bob)" = 1
 
+# Redis hangs (stopped, its port still open): nodes notice within a TTL,
+# keep trying, and recover when it answers again.
+kill -STOP "$REDIS_PID"
+check "a hung Redis is noticed" \
+    wait_for "$WORK/node-a.log" "Redis does not answer" $((TTL * 2 + 3))
+kill -CONT "$REDIS_PID"
+m=$(count "$WORK/node-a.log" 'node a registered')
+for i in $(seq 100); do
+	[ "$(count "$WORK/node-a.log" 'node a registered')" -gt "$m" ] && break
+	sleep 0.1
+done
+say_to bob '{"cmd":"msg","to":"alice","text":"after the hang"}'
+check "... and chat crosses nodes once it answers again" \
+    wait_for "$WORK/alice.out" '"text":"after the hang".*"verified":true' 15
+
 # A node stopped cleanly: its users leave at once, its keys are gone.
 kill -TERM "$NODE_PID_b"
 check "node b stopping: alice hears bob leave" \

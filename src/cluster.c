@@ -143,6 +143,7 @@ struct cluster {
 	int64_t			 next_attempt, backoff;
 	int64_t			 next_beat, next_check, next_sync;
 	int64_t			 next_watch;
+	int			 room_players;	/* at the last scan */
 	int64_t			 state_since;	/* connecting or syncing */
 	int64_t			 beat_sent;	/* 0: none unanswered */
 	int			 loading;	/* snapshots awaited */
@@ -468,6 +469,7 @@ cluster_deliver(struct cluster *c, int32_t from_slot, uint32_t from_gen,
 }
 
 static void	sync_local(struct cluster *);
+static void	scan_watches(struct cluster *, int64_t);
 
 /*
  * Queue a wire frame for every user of every other node, after whatever
@@ -477,6 +479,7 @@ void
 cluster_broadcast(struct cluster *c, const uint8_t *frame, size_t len)
 {
 	sync_local(c);
+	scan_watches(c, util_now_ms());	/* a watch notice's room state */
 	note(c, 'B', frame, len);
 }
 
@@ -1377,12 +1380,14 @@ scan_watches(struct cluster *c, int64_t now)
 	int			 send;
 	char			*text;
 
+	c->room_players = 0;
 	for (int i = 0; c->players != NULL && i < PLAYER_SLOTS; i++) {
 		s = &c->players->slots[i];
 		state = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
 		if ((state != PLAYER_RUNNING && state != PLAYER_REQUESTED) ||
 		    s->room[0] == '\0')
 			continue;
+		c->room_players++;
 		applied = __atomic_load_n(&s->applied_gen, __ATOMIC_SEQ_CST);
 		memset(&wn, 0, sizeof wn);
 		send = 0;
@@ -1539,8 +1544,11 @@ cluster_run(struct cluster *c, int force)
 		c->next_sync = now + SYNC_MS;
 	}
 	if (now >= c->next_watch) {
+		/* Often while rooms watch (pauses and seeks cross quickly);
+		 * a new room player is also noticed with its watch notice. */
 		scan_watches(c, now);
-		c->next_watch = now + SYNC_MS;
+		c->next_watch = now + (c->room_players > 0 ? SYNC_MS :
+		    WATCH_REFRESH_MS);
 	}
 	if (now >= c->next_beat)
 		beat(c, now);

@@ -142,6 +142,15 @@ presence_lock(struct presence *p)
 #endif
 }
 
+/* Release the lock after only reading: no change to record. */
+static void
+unlock_read(struct presence *p)
+{
+	p->hdr->holder = 0;
+	if (sem_post(&p->hdr->lock) != 0)
+		fatal("presence: sem_post");
+}
+
 /* Release the lock, recording the change. */
 void
 presence_unlock(struct presence *p)
@@ -240,7 +249,7 @@ presence_get(struct presence *p, const struct presence_ref *ref,
 		memcpy(out, s, sizeof *out);
 		r = 0;
 	}
-	presence_unlock(p);
+	unlock_read(p);
 	return r;
 }
 
@@ -404,7 +413,7 @@ copy_active(struct presence *p, struct presence_slot *out,
 		}
 		memcpy(&out[n++], &p->slots[i], sizeof *out);
 	}
-	presence_unlock(p);
+	unlock_read(p);
 	return n;
 }
 
@@ -452,7 +461,7 @@ presence_find(struct presence *p, const char *name, struct presence_slot *out,
 		r = 0;
 		break;
 	}
-	presence_unlock(p);
+	unlock_read(p);
 	return r;
 }
 
@@ -465,7 +474,7 @@ presence_count(struct presence *p)
 	presence_lock(p);
 	for (uint32_t i = 0; i < p->hdr->capacity; i++)
 		n += slot_taken(&p->slots[i]);
-	presence_unlock(p);
+	unlock_read(p);
 	return n;
 }
 

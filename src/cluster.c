@@ -173,6 +173,11 @@ struct cluster {
 		int64_t		at;
 	}			 tombstones[TOMBSTONES];
 	unsigned int		 next_tombstone;
+	struct {
+		char		node[NAME_MAX_LEN + 1];
+		int64_t		at;
+	}			 gone[8];	/* nodes given up lately */
+	unsigned int		 next_gone;
 	int64_t			 next_audit;
 	int			 auditing;
 	int			 warned_down;
@@ -483,6 +488,17 @@ cluster_broadcast(struct cluster *c, const uint8_t *frame, size_t len)
 	note(c, 'B', frame, len);
 }
 
+/* Return 1 if the item's node was given up on after the item was made. */
+static int
+given_up(struct cluster *c, const struct item *it)
+{
+	for (size_t i = 0; i < sizeof c->gone / sizeof c->gone[0]; i++)
+		if (c->gone[i].at >= it->created &&
+		    strcmp(c->gone[i].node, it->node) == 0)
+			return 1;
+	return 0;
+}
+
 /* The answer to a PUBLISH: done, or to be sent again. */
 static void
 on_published(redisAsyncContext *ac, void *r, void *arg)
@@ -497,6 +513,11 @@ on_published(redisAsyncContext *ac, void *r, void *arg)
 		return;		/* disconnected: sent again later */
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0 &&
 	    it->node[0] != '\0') {
+		if (given_up(c, it)) {
+			item_fail(c, it, "their server left the cluster");
+			item_free(c, it);
+			return;
+		}
 		/* Nobody heard it: the node is not subscribed (yet). */
 		it->retry_at = util_now_ms() + RETRY_MS;
 		return;
@@ -742,9 +763,13 @@ node_gone(struct cluster *c, const char *node)
 {
 	struct item	*it, *next;
 	char		 key_node[KEY_LEN], key_users[KEY_LEN];
+	unsigned int	 i;
 
 	log_warnx("node %s is gone (no heartbeat for %d ms)", node,
 	    c->cfg->cluster_ttl_ms);
+	i = c->next_gone++ % (sizeof c->gone / sizeof c->gone[0]);
+	snprintf(c->gone[i].node, sizeof c->gone[i].node, "%s", node);
+	c->gone[i].at = util_now_ms();
 	reconcile(c, node, NULL, 0);
 	for (it = TAILQ_FIRST(&c->outbox); it != NULL; it = next) {
 		next = TAILQ_NEXT(it, entry);

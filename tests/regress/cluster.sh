@@ -126,6 +126,7 @@ client_on c dave
 wait_for "$WORK/alice.out" '"event":"join".*"name":"dave"' >/dev/null
 t0=$(date +%s%N)
 kill -9 $(pgrep -P "$NODE_PID_c") "$NODE_PID_c" 2>/dev/null
+say_to alice '{"cmd":"msg","to":"dave","text":"are you there?"}'
 if wait_for "$WORK/alice.out" '"event":"leave","name":"dave","reason":"lost"' \
     $((TTL + 3)); then
 	ms=$((($(date +%s%N) - t0) / 1000000))
@@ -134,6 +135,8 @@ if wait_for "$WORK/alice.out" '"event":"leave","name":"dave","reason":"lost"' \
 else
 	not_ok "a node killed with -9: its users leave other rosters as lost"
 fi
+check "a message sent to a user of the dead node is reported undelivered" \
+    wait_for "$WORK/alice.out" '"event":"error".*"code":"unavailable".*not delivered to dave' 5
 check "bob (node b) hears it too" \
     wait_for "$WORK/bob.out" '"event":"leave","name":"dave","reason":"lost"' 3
 check "dave is no longer in alice's who" \

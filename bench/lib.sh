@@ -1,5 +1,5 @@
-# Shell code shared by the chat benchmarks (chat-fanout.sh,
-# cluster-fanout.sh); see bench/README. Source it, then call bench_init.
+# Shell code shared by the benchmarks (chat-fanout.sh, cluster-fanout.sh,
+# viewers.sh); see bench/README. Source it, then call bench_init.
 #
 # The caller sets top (the source tree) and BUILD (the build directory).
 # bench_init sets WORK (a scratch directory, removed on exit unless KEEP=1
@@ -47,9 +47,11 @@ die() {
 	exit 1
 }
 
-# Configure and build the tree in $BUILD if needed, then the generator:
-# sets TVCHATD and LOADGEN.
-build_loadgen() {
+# build_generator NAME: configure and build the tree in $BUILD if needed,
+# then the generator bench/NAME.c (with bench/benchlib.c) as $BUILD/NAME;
+# sets TVCHATD and GENERATOR.
+build_generator() {
+	local src=$top/bench/$1.c lib=$top/bench/benchlib
 	if [ ! -f "$BUILD/libtvchat.a" ]; then
 		[ -x "$top/configure" ] ||
 		    die "no $top/configure: run 'autoreconf -fi' first"
@@ -60,15 +62,22 @@ build_loadgen() {
 	fi
 	make -C "$BUILD" -j2 libtvchat.a src/tvchatd >"$WORK/make.log" 2>&1 ||
 	    { tail -20 "$WORK/make.log" >&2; die "make failed"; }
-	LOADGEN=$BUILD/loadgen
+	GENERATOR=$BUILD/$1
 	TVCHATD=$BUILD/src/tvchatd
-	if [ ! -x "$LOADGEN" ] || [ "$top/bench/loadgen.c" -nt "$LOADGEN" ] ||
-	    [ "$BUILD/libtvchat.a" -nt "$LOADGEN" ]; then
+	if [ ! -x "$GENERATOR" ] || [ "$src" -nt "$GENERATOR" ] ||
+	    [ "$lib.c" -nt "$GENERATOR" ] || [ "$lib.h" -nt "$GENERATOR" ] ||
+	    [ "$BUILD/libtvchat.a" -nt "$GENERATOR" ]; then
 		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src" \
-		    "$top/bench/loadgen.c" "$BUILD/libtvchat.a" \
-		    -lgcrypt -ljson-c -lm -lrt -lpthread -o "$LOADGEN" ||
-		    die "cannot compile bench/loadgen.c"
+		    "$src" "$lib.c" "$BUILD/libtvchat.a" \
+		    -lgcrypt -ljson-c -lm -lrt -lpthread -o "$GENERATOR" ||
+		    die "cannot compile bench/$1.c"
 	fi
+}
+
+# build_loadgen: build_generator loadgen; sets TVCHATD and LOADGEN.
+build_loadgen() {
+	build_generator loadgen
+	LOADGEN=$GENERATOR
 }
 
 # Pin processes to CPUs when there are two to pin to; otherwise say so.
@@ -135,7 +144,8 @@ stop_pid() {
 
 # start_tvchatd LOG CPU ARGS...: tvchatd -f -d on a free loopback port
 # with ARGS, logging to LOG, pinned to CPU; sets PORT and TVCHATD_PID.
-# Returns 1 (after printing the log) if it would not start.
+# Waits START_TRIES (100) steps of 50 ms for it to listen. Returns 1
+# (after printing the log) if it would not start.
 start_tvchatd() {
 	local log=$1 cpu=$2 try
 	shift 2
@@ -146,7 +156,8 @@ start_tvchatd() {
 		"${PIN[@]}" "$TVCHATD" -f -d -p "$PORT" "$@" >>"$log" 2>&1 &
 		TVCHATD_PID=$!
 		DAEMON_PIDS="$DAEMON_PIDS $TVCHATD_PID"
-		wait_log "$log" "listening on|cannot listen" "$TVCHATD_PID"
+		wait_log "$log" "listening on|cannot listen" "$TVCHATD_PID" \
+		    "${START_TRIES:-100}"
 		grep -q "listening on" "$log" && return 0
 		stop_pid "$TVCHATD_PID"
 	done
@@ -178,21 +189,25 @@ start_redis() {
 	return 1
 }
 
-# run_loadgen RUN CPU ARGS...: one generator run pinned to CPU, output in
-# $WORK/loadgen.RUN.{out,err}; sets LOADGEN_RC and LINE (its result line,
-# empty if it printed none).
-run_loadgen() {
-	local run=$1
-	shift
-	pin "$1"
-	shift
-	"${PIN[@]}" "$LOADGEN" "$@" >"$WORK/loadgen.$run.out" \
-	    2>"$WORK/loadgen.$run.err" &
+# run_generator PROG KEY OUT RUN CPU ARGS...: one run of PROG pinned to
+# CPU, output in $WORK/OUT.RUN.{out,err}; sets LOADGEN_RC and LINE (its
+# result line, starting "KEY=", empty if it printed none).
+run_generator() {
+	local prog=$1 key=$2 out=$WORK/$3.$4
+	pin "$5"
+	shift 5
+	"${PIN[@]}" "$prog" "$@" >"$out.out" 2>"$out.err" &
 	LOADGEN_PID=$!
 	wait "$LOADGEN_PID"
 	LOADGEN_RC=$?
 	LOADGEN_PID=""
-	LINE=$(grep '^clients=' "$WORK/loadgen.$run.out")
+	LINE=$(grep "^$key=" "$out.out")
+}
+
+# run_loadgen RUN CPU ARGS...: one loadgen run pinned to CPU, output in
+# $WORK/loadgen.RUN.{out,err}; sets LOADGEN_RC and LINE.
+run_loadgen() {
+	run_generator "$LOADGEN" clients loadgen "$@"
 }
 
 # check_loadgen RUN LABEL: say (and set FAILED) if the generator of RUN

@@ -54,6 +54,8 @@
 #include "proto.h"
 #include "xmalloc.h"
 
+#include "benchlib.h"
+
 /* The id is "<10-digit sequence>-<16-digit ns since start>". */
 #define ID_SEQ_DIGITS	10
 #define ID_TIME_DIGITS	16
@@ -138,10 +140,10 @@ struct bench {
 	size_t			 wpos;		/* bytes of message written */
 
 	/* what arrived */
-	uint64_t		*lat;		/* ns, one per delivery */
+	int64_t			*lat;		/* ns, one per delivery */
 	uint64_t		 nlat;
 	uint64_t		 lat_cap;
-	uint64_t		*rlat;		/* those not on the first port */
+	int64_t			*rlat;		/* those not on the first port */
 	uint64_t		 nrlat;
 	uint64_t		 delivered;	/* distinct (client, seq) */
 	uint64_t		 dups;
@@ -151,16 +153,7 @@ struct bench {
 };
 
 static struct bench	bench;
-
-/* Return CLOCK_MONOTONIC in nanoseconds. */
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+const char		*bench_name = "loadgen";
 
 /* Print the options and exit with a usage error. */
 static void
@@ -184,23 +177,6 @@ usage(void)
 	exit(2);
 }
 
-/* Parse a positive number or exit with a usage error. */
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		fprintf(stderr, "loadgen: %s: %s is not a number from %g to "
-		    "%g\n", opt, s, min, max);
-		exit(2);
-	}
-	return v;
-}
-
 /* Parse -p: one port or a comma-separated list of them. */
 static void
 parse_ports(char *arg)
@@ -222,14 +198,9 @@ parse_ports(char *arg)
 static void
 want_write(struct client *c, int on)
 {
-	struct epoll_event	ev = { 0 };
-
 	if (c->want_out == on || c->fd == -1)
 		return;
-	ev.events = EPOLLIN | (on ? EPOLLOUT : 0);
-	ev.data.u32 = (uint32_t)c->index;
-	if (epoll_ctl(bench.epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-		fatal("epoll_ctl");
+	bench_want_write(bench.epfd, c->fd, (uint32_t)c->index, on);
 	c->want_out = on;
 }
 
@@ -254,28 +225,8 @@ client_close(struct client *c, enum client_state state)
 static void
 client_connect(struct client *c)
 {
-	struct sockaddr_in	 sin = { 0 };
-	struct epoll_event	 ev = { 0 };
-	int			 one = 1;
-	int			 port = bench.ports[c->index % bench.nports];
-
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
-		fatal("socket");
-	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-		fatal("TCP_NODELAY");
-	/* A blocking connect: on loopback it completes at once. */
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		fatal("connect to 127.0.0.1:%d", port);
-	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) == -1)
-		fatal("fcntl");
-	ev.events = EPOLLIN;
-	ev.data.u32 = (uint32_t)c->index;
-	if (epoll_ctl(bench.epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-		fatal("epoll_ctl");
+	c->fd = bench_connect(bench.epfd, bench.ports[c->index % bench.nports],
+	    (uint32_t)c->index);
 	c->state = C_WAIT_CHALLENGE;
 	c->want_out = 0;
 	c->in_len = 0;
@@ -285,19 +236,7 @@ client_connect(struct client *c)
 static int
 control_flush(struct client *c)
 {
-	ssize_t	n;
-
-	while (buf_len(&c->out) > 0) {
-		n = write(c->fd, buf_ptr(&c->out), buf_len(&c->out));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n == -1)
-			return -1;
-		buf_consume(&c->out, (size_t)n);
-	}
-	return 0;
+	return bench_flush(c->fd, &c->out);
 }
 
 static void	sender_flush(void);
@@ -494,11 +433,9 @@ record(struct client *c, const uint8_t *p, size_t frame_len, int64_t now)
 	bench.bytes += frame_len;
 	bench.last_delivery = now;
 	if (bench.nlat < bench.lat_cap)
-		bench.lat[bench.nlat++] = (uint64_t)(now - (bench.t0 +
-		    (int64_t)t));
+		bench.lat[bench.nlat++] = now - (bench.t0 + (int64_t)t);
 	if (c->index % bench.nports != 0 && bench.nrlat < bench.lat_cap)
-		bench.rlat[bench.nrlat++] = (uint64_t)(now - (bench.t0 +
-		    (int64_t)t));
+		bench.rlat[bench.nrlat++] = now - (bench.t0 + (int64_t)t);
 }
 
 /*
@@ -527,20 +464,10 @@ check_chat(struct client *c, json_object *m)
 static void
 on_challenge(struct client *c, json_object *m)
 {
-	uint8_t	*nonce;
-	size_t	 len;
-	char	*sig;
-	int	 r;
-
-	if (c->state != C_WAIT_CHALLENGE ||
-	    base64url_decode(msg_get_str(m, "nonce"), &nonce, &len) != 0)
+	if (c->state != C_WAIT_CHALLENGE)
 		fatalx("%s: unexpected challenge", c->name);
-	if ((r = crypto_hello_sign(bench.key, nonce, len, c->name, &sig)) != 0)
-		fatalx("%s: signing hello: %s", c->name, crypto_strerror(r));
-	free(nonce);
 	c->state = C_WAIT_WELCOME;
-	control_send(c, msg_hello(c->name, crypto_key_to_jwk(bench.key), sig));
-	free(sig);
+	control_send(c, bench_hello(bench.key, m, c->name));
 }
 
 /* welcome: we are in (the sender also learns who else is). */
@@ -957,29 +884,6 @@ run_bursts(void)
 	return span;
 }
 
-/* qsort() order for latencies. */
-static int
-compare_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Return the nearest-rank percentile p (0..1] of n sorted latencies, ms. */
-static double
-percentile(const uint64_t *lat, uint64_t n, double p)
-{
-	uint64_t	rank;
-
-	if (n == 0)
-		return NAN;
-	rank = (uint64_t)ceil(p * (double)n);
-	if (rank < 1)
-		rank = 1;
-	return (double)lat[rank - 1] / 1e6;
-}
-
 /* Say goodbye properly, so the server frees the names at once. */
 static void
 quit_all(void)
@@ -989,10 +893,7 @@ quit_all(void)
 
 		if (c->fd == -1 || (i == 0 && bench.wpos != 0))
 			continue;	/* never a quit inside a chat frame */
-		buf_reset(&c->out);
-		if (msg_encode_free(msg_new("quit"), &c->out) == 0)
-			(void)control_flush(c);
-		shutdown(c->fd, SHUT_WR);
+		bench_quit(c->fd, &c->out);
 	}
 	for (int i = 0; i < bench.nclients; i++)
 		client_close(&bench.c[i], C_CLOSED);
@@ -1073,8 +974,7 @@ main(int argc, char **argv)
 	crypto_init();
 
 	bench.t0 = now_ns();
-	if ((ch = crypto_key_generate(&bench.key)) != 0)
-		fatalx("key generation: %s", crypto_strerror(ch));
+	bench.key = bench_key(NULL);
 	if ((bench.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	bench.c = xcalloc((size_t)bench.nclients, sizeof *bench.c);
@@ -1107,10 +1007,10 @@ main(int argc, char **argv)
 
 	expected = bench.queued * (uint64_t)bench.nclients;
 	lost = expected - bench.delivered;
-	qsort(bench.lat, bench.nlat, sizeof *bench.lat, compare_u64);
+	qsort(bench.lat, bench.nlat, sizeof *bench.lat, compare_i64);
 	if (bench.nrlat > 0)
 		qsort(bench.rlat, bench.nrlat, sizeof *bench.rlat,
-		    compare_u64);
+		    compare_i64);
 	printf("clients=%d mode=%s msgs=%llu deliveries=%llu "
 	    "deliveries_per_s=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
 	    "lost=%llu dups=%llu errors=%llu bytes_per_delivery=%.0f "

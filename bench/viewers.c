@@ -55,6 +55,8 @@
 #include "proto.h"
 #include "xmalloc.h"
 
+#include "benchlib.h"
+
 #define READ_CHUNK	(256 * 1024)
 #define CONTROL_MAX	(64 * 1024)
 #define MAX_EVENTS	512
@@ -149,16 +151,7 @@ struct bench {
 };
 
 static struct bench	bench;
-
-/* Return CLOCK_MONOTONIC in nanoseconds. */
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
+const char		*bench_name = "viewers";
 
 /* Print the options and exit with a usage error. */
 static void
@@ -185,23 +178,6 @@ usage(void)
 	exit(2);
 }
 
-/* Parse a number in [min, max] or exit with a usage error. */
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		fprintf(stderr, "viewers: %s: %s is not a number from %g to "
-		    "%g\n", opt, s, min, max);
-		exit(2);
-	}
-	return v;
-}
-
 /* Split the comma-separated title list into bench.titles. */
 static void
 parse_titles(const char *arg)
@@ -226,14 +202,9 @@ parse_titles(const char *arg)
 static void
 want_write(struct client *c, int on)
 {
-	struct epoll_event	ev = { 0 };
-
 	if (c->want_out == on || c->fd == -1)
 		return;
-	ev.events = EPOLLIN | (on ? EPOLLOUT : 0);
-	ev.data.u32 = (uint32_t)c->index;
-	if (epoll_ctl(bench.epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-		fatal("epoll_ctl");
+	bench_want_write(bench.epfd, c->fd, (uint32_t)c->index, on);
 	c->want_out = on;
 }
 
@@ -258,27 +229,7 @@ client_close(struct client *c, enum client_state state)
 static void
 client_connect(struct client *c)
 {
-	struct sockaddr_in	 sin = { 0 };
-	struct epoll_event	 ev = { 0 };
-	int			 one = 1;
-
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)bench.port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
-		fatal("socket");
-	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-		fatal("TCP_NODELAY");
-	/* A blocking connect: on loopback it completes at once. */
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-		fatal("connect to 127.0.0.1:%d", bench.port);
-	if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) == -1)
-		fatal("fcntl");
-	ev.events = EPOLLIN;
-	ev.data.u32 = (uint32_t)c->index;
-	if (epoll_ctl(bench.epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-		fatal("epoll_ctl");
+	c->fd = bench_connect(bench.epfd, bench.port, (uint32_t)c->index);
 	c->state = C_WAIT_CHALLENGE;
 	c->want_out = 0;
 	c->hdr_have = 0;
@@ -288,18 +239,8 @@ client_connect(struct client *c)
 static int
 control_flush(struct client *c)
 {
-	ssize_t	n;
-
-	while (buf_len(&c->out) > 0) {
-		n = write(c->fd, buf_ptr(&c->out), buf_len(&c->out));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n == -1)
-			return -1;
-		buf_consume(&c->out, (size_t)n);
-	}
+	if (bench_flush(c->fd, &c->out) != 0)
+		return -1;
 	want_write(c, buf_len(&c->out) > 0);
 	return 0;
 }
@@ -325,20 +266,10 @@ control_send(struct client *c, json_object *m)
 static void
 on_challenge(struct client *c, json_object *m)
 {
-	uint8_t	*nonce;
-	size_t	 len;
-	char	*sig;
-	int	 r;
-
-	if (c->state != C_WAIT_CHALLENGE ||
-	    base64url_decode(msg_get_str(m, "nonce"), &nonce, &len) != 0)
+	if (c->state != C_WAIT_CHALLENGE)
 		fatalx("%s: unexpected challenge", c->name);
-	if ((r = crypto_hello_sign(bench.key, nonce, len, c->name, &sig)) != 0)
-		fatalx("%s: signing hello: %s", c->name, crypto_strerror(r));
-	free(nonce);
 	c->state = C_WAIT_WELCOME;
-	control_send(c, msg_hello(c->name, crypto_key_to_jwk(bench.key), sig));
-	free(sig);
+	control_send(c, bench_hello(bench.key, m, c->name));
 }
 
 /* welcome: this viewer is in. */
@@ -765,15 +696,6 @@ self_cpu(void)
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* qsort() order for int64_t. */
-static int
-compare_i64(const void *a, const void *b)
-{
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Totals over all viewers for the window. */
 struct tally {
 	uint64_t	due, late, missing;
@@ -844,20 +766,6 @@ judge(struct client *c, struct tally *t)
 		    (unsigned long long)c->seq_gaps, c->max_gap / 1e6);
 }
 
-/* Return the nearest-rank percentile p (0..1] of sorted v[n], in ms. */
-static double
-percentile(const int64_t *v, uint64_t n, double p)
-{
-	uint64_t	rank;
-
-	if (n == 0)
-		return NAN;
-	rank = (uint64_t)ceil(p * (double)n);
-	if (rank < 1)
-		rank = 1;
-	return (double)v[rank - 1] / 1e6;
-}
-
 /* Say goodbye properly, so the server frees the names at once. */
 static void
 quit_all(void)
@@ -867,10 +775,7 @@ quit_all(void)
 
 		if (c->fd == -1)
 			continue;
-		buf_reset(&c->out);
-		if (msg_encode_free(msg_new("quit"), &c->out) == 0)
-			(void)control_flush(c);
-		shutdown(c->fd, SHUT_WR);
+		bench_quit(c->fd, &c->out);
 	}
 	for (int i = 0; i < bench.nclients; i++)
 		client_close(&bench.c[i], C_CLOSED);
@@ -891,23 +796,6 @@ free_all(void)
 	free(bench.titles);
 	crypto_key_free(bench.key);
 	close(bench.epfd);
-}
-
-/* Load the identity from bench.keyfile, or make one (and save it there). */
-static void
-get_key(void)
-{
-	int	r;
-
-	if (bench.keyfile != NULL &&
-	    crypto_identity_load(bench.keyfile, &bench.key) == 0)
-		return;
-	if ((r = crypto_key_generate(&bench.key)) != 0)
-		fatalx("key generation: %s", crypto_strerror(r));
-	if (bench.keyfile != NULL &&
-	    (r = crypto_identity_save(bench.key, bench.keyfile)) != 0)
-		log_warnx("cannot save the key to %s: %s", bench.keyfile,
-		    crypto_strerror(r));
 }
 
 /* Parse the command line into bench. */
@@ -1002,7 +890,7 @@ main(int argc, char **argv)
 	crypto_init();
 
 	bench.t_start = now_ns();
-	get_key();
+	bench.key = bench_key(bench.keyfile);
 	if ((bench.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	bench.c = xcalloc((size_t)bench.nclients, sizeof *bench.c);

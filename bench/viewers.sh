@@ -37,58 +37,11 @@ CLIP_SECONDS=${CLIP_SECONDS:-20}
 SOURCE=${SOURCE:-mandelbrot}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
-CC=${CC:-gcc}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tvchat-viewers.XXXXXX")
+. "$top/bench/lib.sh"
+bench_init viewers tvchat-viewers
 SERVER_PID=""
-GEN_PID=""
-FAILED=0
 NRUN=0
-
-# Stop what we started (by pid) and drop the logs unless asked to keep them.
-cleanup() {
-	stop_server
-	if [ -n "$GEN_PID" ]; then
-		kill "$GEN_PID" 2>/dev/null
-		wait "$GEN_PID" 2>/dev/null
-	fi
-	if [ "${KEEP:-0}" = 1 ] || [ "$FAILED" -ne 0 ]; then
-		echo "logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() {
-	echo "viewers: $*" >&2
-	FAILED=1
-	exit 1
-}
-
-# Configure and build the tree in $BUILD if needed, then the generator.
-build() {
-	if [ ! -f "$BUILD/libtvchat.a" ]; then
-		[ -x "$top/configure" ] ||
-		    die "no $top/configure: run 'autoreconf -fi' first"
-		echo "building in $BUILD ..." >&2
-		mkdir -p "$BUILD" || die "cannot create $BUILD"
-		(cd "$BUILD" && "$top/configure") >"$WORK/configure.log" 2>&1 ||
-		    { tail -20 "$WORK/configure.log" >&2; die "configure failed"; }
-	fi
-	make -C "$BUILD" -j2 libtvchat.a src/tvchatd >"$WORK/make.log" 2>&1 ||
-	    { tail -20 "$WORK/make.log" >&2; die "make failed"; }
-	VIEWERS=$BUILD/viewers
-	TVCHATD=$BUILD/src/tvchatd
-	if [ ! -x "$VIEWERS" ] || [ "$top/bench/viewers.c" -nt "$VIEWERS" ] ||
-	    [ "$BUILD/libtvchat.a" -nt "$VIEWERS" ]; then
-		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src" \
-		    "$top/bench/viewers.c" "$BUILD/libtvchat.a" \
-		    -lgcrypt -ljson-c -lm -lrt -lpthread -o "$VIEWERS" ||
-		    die "cannot compile bench/viewers.c"
-	fi
-}
 
 # dims QUALITY: the source clip's size for a quality.
 dims() {
@@ -135,55 +88,20 @@ make_clips() {
 	done
 }
 
-# Pin to a CPU when there are two to pin to; otherwise run as is.
-PIN_SERVER=()
-PIN_GEN=()
-pinning() {
-	if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-		PIN_SERVER=(taskset -c "$SERVER_CPU")
-		PIN_GEN=(taskset -c "$LOADGEN_CPU")
-	else
-		echo "note: not pinned (no taskset or fewer than 2 CPUs)" >&2
-	fi
-}
-
 # Start tvchatd on a free port with extra options: sets PORT, SERVER_PID,
 # SERVER_LOG; returns 1 if it would not start.
 start_server() {
-	local try i max
+	local max
 	max=$(echo "$COARSE" | tr ' ' '\n' | sort -n | tail -1)
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		PORT=$((20000 + (RANDOM * 7 + $$ + try * 131) % 40000))
-		SERVER_LOG=$WORK/server.$NRUN.log
-		: >"$SERVER_LOG"
-		"${PIN_SERVER[@]}" "$TVCHATD" -f -d -p "$PORT" \
-		    -v "$WORK/videos" -m $((max + 50)) "$@" \
-		    >>"$SERVER_LOG" 2>&1 &
-		SERVER_PID=$!
-		for i in $(seq 200); do
-			grep -qE "listening on|cannot listen" "$SERVER_LOG" &&
-			    break
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		grep -q "listening on" "$SERVER_LOG" && return 0
-		stop_server
-	done
-	cat "$SERVER_LOG" >&2
-	return 1
+	SERVER_LOG=$WORK/server.$NRUN.log
+	START_TRIES=200 start_tvchatd "$SERVER_LOG" "$SERVER_CPU" \
+	    -v "$WORK/videos" -m $((max + 50)) "$@" || return 1
+	SERVER_PID=$TVCHATD_PID
 }
 
 # Stop the server: TERM, then KILL if it lingers.
 stop_server() {
-	local i
-	[ -n "$SERVER_PID" ] || return 0
-	kill "$SERVER_PID" 2>/dev/null
-	for i in $(seq 60); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
+	stop_pid "$SERVER_PID"
 	SERVER_PID=""
 }
 
@@ -209,15 +127,12 @@ run() {
 		FAILED=1
 		return 1
 	fi
-	"${PIN_GEN[@]}" "$VIEWERS" -p "$PORT" -n "$n" -t "$titles" -q "$q" \
-	    -s "$size" -S "$SPREAD" -W "$WARMUP" -d "$WINDOW" -l "$LATE_MS" \
-	    -k "$BUILD/viewers.key" -c "${SERVER_CPU%%[,-]*}" \
-	    >"$WORK/gen.$NRUN.out" 2>"$WORK/gen.$NRUN.err" &
-	GEN_PID=$!
-	wait "$GEN_PID"
-	rc=$?
-	GEN_PID=""
-	line=$(grep '^viewers=' "$WORK/gen.$NRUN.out")
+	run_generator "$VIEWERS" viewers gen "$NRUN" "$LOADGEN_CPU" \
+	    -p "$PORT" -n "$n" -t "$titles" -q "$q" -s "$size" -S "$SPREAD" \
+	    -W "$WARMUP" -d "$WINDOW" -l "$LATE_MS" -k "$BUILD/viewers.key" \
+	    -c "${SERVER_CPU%%[,-]*}"
+	rc=$LOADGEN_RC
+	line=$LINE
 	why=""
 	# The viewers said quit: give their sessions a moment to finish,
 	# so that a session still busy after 3 s stands out in the log.
@@ -377,12 +292,14 @@ table() {
 	done
 }
 
-build
+build_generator viewers
+VIEWERS=$GENERATOR
 pinning
 make_clips
 echo "tvchatd: $TVCHATD; viewers: $VIEWERS" >&2
-echo "cpus: $(nproc); server on cpu ${PIN_SERVER[2]:-any}, viewers on" \
-    "cpu ${PIN_GEN[2]:-any}; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "cpus: $(nproc); server on cpu $(pinned_to "$SERVER_CPU"), viewers on" \
+    "cpu $(pinned_to "$LOADGEN_CPU"); load average:" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$WORK/results"
 : >"$WORK/runs"
@@ -420,7 +337,8 @@ echo
 table
 echo
 echo "Server (tvchatd, its sessions and players) pinned to cpu" \
-    "${PIN_SERVER[2]:-any}, viewers to cpu ${PIN_GEN[2]:-any}; $NRUN runs" \
+    "$(pinned_to "$SERVER_CPU"), viewers to cpu" \
+    "$(pinned_to "$LOADGEN_CPU"); $NRUN runs" \
     "in $((SECONDS - started)) s; clip: $SOURCE, ${CLIP_SECONDS} s, 30 fps," \
     "x264 ultrafast crf 28. Per-viewer = --no-shared-players."
 echo "Load average before: $LOAD_BEFORE; after:" \

@@ -121,21 +121,9 @@ for REP in $(seq "$REPEAT"); do
 		run "$n" burst-200 -m burst -b 200 -c $((BURSTS * 200))
 		run "$n" burst-1000 -m burst -b 1000 -c $((BURSTS * 1000))
 	done
-	if [ "$REPEAT" -gt 1 ]; then
-		echo
-		echo "Run $REP of $REPEAT:"
-		echo
-		grep "^$REP " "$WORK/results" | table
-	fi
+	show_run "$REP"
 done
-echo
-if [ "$REPEAT" -gt 1 ]; then
-	echo "Medians of $REPEAT runs (lost: the sum over all runs):"
-else
-	echo "Chat fan-out:"
-fi
-echo
-table <"$WORK/results"
+show_results "Chat fan-out:"
 echo
 echo "Steady: 100 msgs/s for ${STEADY_SECONDS} s; bursts: $BURSTS of each" \
     "size. Deliveries count the sender's echo. Targets: steady p99 <= 0.6" \

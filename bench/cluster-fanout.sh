@@ -243,21 +243,9 @@ for REP in $(seq "$REPEAT"); do
 			    -c $((BURSTS * b))
 		done
 	done
-	if [ "$REPEAT" -gt 1 ]; then
-		echo
-		echo "Run $REP of $REPEAT:"
-		echo
-		grep "^$REP " "$WORK/results" | table
-	fi
+	show_run "$REP"
 done
-echo
-if [ "$REPEAT" -gt 1 ]; then
-	echo "Medians of $REPEAT runs (lost: the sum over all runs):"
-else
-	echo "Cross-node chat fan-out:"
-fi
-echo
-table <"$WORK/results"
+show_results "Cross-node chat fan-out:"
 echo
 echo "Steady: $RATE msgs/s for $STEADY_SECONDS s; bursts: $BURSTS of each" \
     "size. One sender (b0, on node a); clients spread round robin over" \

@@ -13,6 +13,7 @@ LOADGEN_PID=""
 DAEMON_PIDS=""
 PINNING=0
 PIN=()
+. "$top/bench/stats.sh"
 
 # bench_init NAME [WORK-PREFIX]: NAME prefixes messages; the scratch
 # directory is ${TMPDIR:-/tmp}/WORK-PREFIX.XXXXXX (default tvchat-NAME).
@@ -247,25 +248,24 @@ log_says() {
 	fi
 }
 
-# awk functions for the table scripts: val(k) is the value of "k=v" on
-# the current line, median(list) the median of space-separated numbers.
-BENCH_AWK='
-	function val(k,    i, kv) {
-		for (i = 1; i <= NF; i++) {
-			if (index($i, "=") == 0)
-				continue
-			split($i, kv, "=")
-			if (kv[1] == k)
-				return kv[2]
-		}
-		return ""
-	}
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-'
+# With REPEAT > 1, print run $1's own table (the script's table()).
+show_run() {
+	if [ "$REPEAT" -gt 1 ]; then
+		echo
+		echo "Run $1 of $REPEAT:"
+		echo
+		grep "^$1 " "$WORK/results" | table
+	fi
+}
+
+# Print the final table: the medians when repeated, else under title $1.
+show_results() {
+	echo
+	if [ "$REPEAT" -gt 1 ]; then
+		echo "Medians of $REPEAT runs (lost: the sum over all runs):"
+	else
+		echo "$1"
+	fi
+	echo
+	table <"$WORK/results"
+}

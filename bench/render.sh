@@ -19,6 +19,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/stats.sh"
 BUILD=${1:-${BUILD:-$top/build-bench}}
 REPEAT=${REPEAT:-1}
 PANES=${PANES:-"80x24 160x48 300x100"}
@@ -233,25 +234,7 @@ ours() {
 
 # Print the table for the result lines on stdin (medians when repeated).
 table() {
-	awk '
-	function val(k,    i, kv) {
-		for (i = 2; i <= NF; i++) {
-			split($i, kv, "=")
-			if (kv[1] == k)
-				return kv[2]
-		}
-		return ""
-	}
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		if (n == 0)
-			return ""
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk "$BENCH_AWK"'
 	function add(arr, key, k,    v) {
 		v = val(k)
 		if (v != "")
@@ -302,23 +285,7 @@ table() {
 
 # The issue's targets at 160x48, from the medians.
 targets() {
-	awk '
-	function val(k,    i, kv) {
-		for (i = 2; i <= NF; i++) {
-			split($i, kv, "=")
-			if (kv[1] == k)
-				return kv[2]
-		}
-		return ""
-	}
-	function median(list,    a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk "$BENCH_AWK"'
 	val("pane") == "160x48" {
 		s = val("setting")
 		ms[s] = ms[s] " " val("render_ms")

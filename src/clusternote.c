@@ -164,12 +164,8 @@ str_of(json_object *o, const char *key, size_t max, int need, int *bad)
 			*bad = 1;
 		return NULL;
 	}
-	s = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) || strlen(s) > max ||
-	    strlen(s) != (size_t)json_object_get_string_len(v)) {
+	if ((s = user_json_string(v, max)) == NULL)
 		*bad = 1;
-		return NULL;
-	}
 	return s;
 }
 

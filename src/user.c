@@ -78,25 +78,37 @@ user_parse_json(const void *p, size_t len)
 	return o;
 }
 
+/*
+ * Return v's text if v is a string of at most max bytes with no NUL
+ * inside (json-c would let one cut it short), else NULL.
+ */
+const char *
+user_json_string(json_object *v, size_t max)
+{
+	const char	*s;
+	size_t		 n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	return n > max || strlen(s) != n ? NULL : s;
+}
+
 /* Copy string member key of o into dst (size bytes); 0, or -1. */
 static int
 get_str(json_object *o, const char *key, char *dst, size_t size, int need)
 {
 	json_object	*v;
 	const char	*s;
-	size_t		 n;
 
 	if (!json_object_object_get_ex(o, key, &v)) {
 		dst[0] = '\0';
 		return need ? -1 : 0;
 	}
-	if (!json_object_is_type(v, json_type_string))
+	if ((s = user_json_string(v, size - 1)) == NULL)
 		return -1;
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (n >= size || strlen(s) != n)
-		return -1;
-	memcpy(dst, s, n + 1);
+	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
 
@@ -157,12 +169,10 @@ user_record_parse(json_object *o, const char *node, struct presence_slot *out)
 	    (n = json_object_array_length(rooms)) > PRESENCE_MAX_ROOMS)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(rooms, i);
-		const char *s = json_object_get_string(r);
+		const char *s = user_json_string(
+		    json_object_array_get_idx(rooms, i), ROOM_MAX_LEN);
 
-		if (!json_object_is_type(r, json_type_string) ||
-		    strlen(s) != (size_t)json_object_get_string_len(r) ||
-		    strlen(s) > ROOM_MAX_LEN || !proto_room_valid(s))
+		if (s == NULL || !proto_room_valid(s))
 			return -1;
 		memcpy(out->rooms[i], s, strlen(s) + 1);
 	}

@@ -19,5 +19,6 @@ char		*user_record(const struct presence_slot *, int32_t, uint32_t);
 int		 user_record_parse(json_object *, const char *,
 		    struct presence_slot *);
 json_object	*user_parse_json(const void *, size_t);
+const char	*user_json_string(json_object *, size_t);
 
 #endif

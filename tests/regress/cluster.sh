@@ -288,7 +288,8 @@ check "... and chat crosses nodes once it answers again" \
 kill -TERM "$NODE_PID_b"
 check "node b stopping: alice hears bob leave" \
     wait_for "$WORK/alice.out" '"event":"leave","name":"bob","reason":"server shutting down"' 5
-sleep 0.5
+# The keys go last, as the broker stops (after the sessions).
+wait_for "$WORK/node-b.log" "stopped$" 10 >/dev/null
 check "node b's keys are gone from Redis" \
     test "$(redis-cli -p "$REDIS_PORT" exists tvchat:users:b tvchat:node:b tvchat:name:bob)" = 0
 check "and bob is gone from alice's who" \

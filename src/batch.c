@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "msg.h"
 #include "render.h"
+#include "screentext.h"
 #include "video.h"
 #include "xmalloc.h"
 #include "utf8.h"
@@ -58,13 +59,20 @@ batch_frame(void *arg, const struct video_header *h, const uint8_t *jpeg,
 	fflush(stdout);
 }
 
-/* Print one event as a JSON line (the client's emit callback). */
+/*
+ * Print one event as a JSON line (the client's emit callback); DEL, C1
+ * controls and bidi overrides in its strings are written as \u escapes,
+ * so the line is safe to read in a terminal and decodes to the same text.
+ */
 void
 batch_emit(void *arg, json_object *ev)
 {
+	char	*line = screentext_json(msg_text(ev));
+
 	(void)arg;
-	printf("%s\n", msg_text(ev));
+	printf("%s\n", line);
 	fflush(stdout);
+	free(line);
 }
 
 /* Emit a command error. */

@@ -1,8 +1,8 @@
 /*
  * The chat pane's scrollback: a ring of the last lines, and word wrapping
- * that measures text in terminal columns (wide CJK and emoji take two, a
- * combining mark none), never splits a character, and breaks at spaces
- * where it can.
+ * that measures text in terminal columns as screentext.c draws it (wide
+ * CJK and emoji take two, a combining mark none, a control its visible
+ * form), never splits a character, and breaks at spaces where it can.
  */
 #include "config.h"
 
@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "chatlog.h"
-#include "input.h"
+#include "screentext.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Initialise an empty log keeping at most max lines. */
@@ -74,19 +75,6 @@ chatlog_get(const struct chatlog *log, size_t i)
 	return &log->ring[(log->head + i) % log->max];
 }
 
-/* Return the display width of UTF-8 text s in columns. */
-int
-chatlog_text_width(const char *s)
-{
-	size_t	len = strlen(s), used;
-	int	w = 0;
-
-	for (size_t i = 0; i < len; i += used)
-		w += input_width(utf8_decode((const uint8_t *)s + i, len - i,
-		    &used));
-	return w;
-}
-
 /*
  * Wrap UTF-8 text into rows: the first row is first_width columns wide,
  * the others width columns. Stores the byte offset where each row starts
@@ -114,7 +102,7 @@ chatlog_wrap(const char *text, int first_width, int width, size_t *starts,
 		uint32_t cp = utf8_decode((const uint8_t *)text + i, len - i,
 		    &used);
 
-		w = input_width(cp);
+		w = screentext_width(cp);
 		/* A combining mark (w == 0) stays with its character. */
 		if (col + w > limit && col > 0 && w > 0) {
 			size_t next;

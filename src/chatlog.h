@@ -45,6 +45,5 @@ void			 chatlog_add(struct chatlog *, time_t, enum line_kind,
 const struct chat_line	*chatlog_get(const struct chatlog *, size_t);
 size_t			 chatlog_wrap(const char *, int, int, size_t *,
 			    size_t);
-int			 chatlog_text_width(const char *);
 
 #endif

@@ -12,27 +12,8 @@
 #include <wchar.h>
 
 #include "input.h"
+#include "screentext.h"
 #include "xmalloc.h"
-
-/*
- * Return the terminal columns of cp: 0 for combining marks and other
- * zero-width characters, 2 for wide (CJK, most emoji), else 1. Needs a
- * UTF-8 LC_CTYPE for wcwidth(); unknown characters count as 1.
- */
-int
-input_width(uint32_t cp)
-{
-	int	w;
-
-	if (cp < 0x20 || cp == 0x7f)
-		return 0;
-	if (cp < 0x7f)
-		return 1;
-	w = wcwidth((wchar_t)cp);
-	if (w < 0)
-		return 1;
-	return w;
-}
 
 /* Initialise an empty input line. */
 void
@@ -132,7 +113,7 @@ input_insert_utf8(struct input *in, const char *s, size_t len)
 static int
 is_joining(uint32_t cp)
 {
-	return cp >= 0x300 && input_width(cp) == 0;
+	return cp >= 0x300 && screentext_width(cp) == 0;
 }
 
 /* Move left by one grapheme. */
@@ -408,7 +389,7 @@ input_view(struct input *in, int width, size_t *end, int *cursor_col)
 	for (;;) {
 		col = 0;
 		for (i = in->scroll; i < in->cursor; i++)
-			col += input_width(in->text[i]);
+			col += screentext_width(in->text[i]);
 		if (col < width || in->scroll >= in->cursor)
 			break;
 		in->scroll++;
@@ -423,7 +404,7 @@ input_view(struct input *in, int width, size_t *end, int *cursor_col)
 		int	gw = 0;
 
 		while (g > 0) {
-			gw += input_width(in->text[--g]);
+			gw += screentext_width(in->text[--g]);
 			if (!is_joining(in->text[g]))
 				break;
 		}
@@ -435,7 +416,7 @@ input_view(struct input *in, int width, size_t *end, int *cursor_col)
 	*cursor_col = col;
 	col = 0;
 	for (i = in->scroll; i < in->len; i++) {
-		w = input_width(in->text[i]);
+		w = screentext_width(in->text[i]);
 		if (col + w > width)
 			break;
 		col += w;

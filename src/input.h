@@ -54,7 +54,6 @@ void	 input_history_prev(struct input *);
 void	 input_history_next(struct input *);
 void	 input_complete(struct input *, input_complete_fn, void *);
 void	 input_complete_reset(struct input *);
-int	 input_width(uint32_t);
 size_t	 input_view(struct input *, int, size_t *, int *);
 
 

@@ -34,6 +34,7 @@
 #include "popup.h"
 #include "log.h"
 #include "msg.h"
+#include "screentext.h"
 #include "tui.h"
 #include "video.h"
 #include "util.h"
@@ -613,7 +614,8 @@ void
 tui_window(struct tui *t, int on)
 {
 	struct tui_video	*v = &t->video;
-	char			 err[200], title[VIDEO_NAME_MAX_LEN + 16];
+	char			 err[200], *title, *safe_name;
+	int			 r;
 
 	t->want_window = on;
 	if (!on) {
@@ -633,8 +635,12 @@ tui_window(struct tui *t, int on)
 		tui_system(t, LINE_SYSTEM, "The next video opens in a window.");
 		return;
 	}
-	snprintf(title, sizeof title, "tvchat: %s", v->name);
-	if (viewer_open(&v->viewer, title, err, sizeof err) != 0) {
+	safe_name = screentext_safe(v->name, strlen(v->name));
+	xasprintf(&title, "tvchat: %s", safe_name);
+	free(safe_name);
+	r = viewer_open(&v->viewer, title, err, sizeof err);
+	free(title);
+	if (r != 0) {
 		t->want_window = 0;
 		tui_system(t, LINE_ERROR, "Cannot open a window: %s. Staying "
 		    "with ASCII art.", err);
@@ -845,26 +851,43 @@ colour(struct tui *t, int pair, attr_t mono)
 	return t->colors ? (attr_t)COLOR_PAIR(pair) : mono;
 }
 
-/* Draw UTF-8 s at (y, x) within w columns; returns the columns used. */
+/*
+ * Draw UTF-8 s[0..len) at (y, x) within w columns; returns the columns
+ * used. Text from the network is drawn only through here: a control or
+ * bidi override shows as its visible form (screentext.c), in reverse
+ * video, so text never moves the cursor nor passes for something else.
+ */
 static int
 put_text(int y, int x, int w, const char *s, size_t len)
 {
-	size_t	used, i = 0, end = 0;
+	char	form[SCREENTEXT_ESCAPE_MAX];
+	size_t	used, i = 0, run = 0, n;
 	int	col = 0, cw;
+	attr_t	attrs;
+	short	pair;
 
+	move(y, x);
 	while (i < len) {
 		uint32_t cp = utf8_decode((const uint8_t *)s + i, len - i,
 		    &used);
 
-		cw = input_width(cp);
+		cw = screentext_width(cp);
 		if (col + cw > w)
 			break;
+		if ((n = screentext_escape(cp, form)) > 0) {
+			if (i > run)
+				addnstr(s + run, (int)(i - run));
+			attr_get(&attrs, &pair, NULL);
+			attr_set(attrs ^ A_REVERSE, pair, NULL);
+			addnstr(form, (int)n);
+			attr_set(attrs, pair, NULL);
+			run = i + used;
+		}
 		col += cw;
 		i += used;
-		end = i;
 	}
-	if (end > 0)
-		mvaddnstr(y, x, s, (int)end);
+	if (i > run)
+		addnstr(s + run, (int)(i - run));
 	return col;
 }
 
@@ -941,7 +964,8 @@ draw_line(struct tui *t, const struct chat_line *l, int bottom, int skip,
 	char		*prefix = line_prefix(l), stamp[8];
 	struct tm	 tm;
 	attr_t		 pre_attr, text_attr;
-	int		 pw = chatlog_text_width(prefix), first_w, y;
+	int		 pw = screentext_text_width(prefix, strlen(prefix));
+	int		 first_w, y;
 
 	first_w = r->w - TS_WIDTH - pw;
 	if (first_w < 8) {	/* a very long name: text on its own rows */
@@ -1029,9 +1053,9 @@ draw_roster(struct tui *t)
 	attrset(colour(t, PAIR_SYSTEM, A_DIM));
 	mvvline(r->y, r->x - 1, ACS_VLINE, r->h);
 	attrset(A_BOLD);
-	snprintf(line, sizeof line, "%.*s (%zu)", r->w - 6, t->client.room,
+	snprintf(line, sizeof line, "%s (%zu)", t->client.room,
 	    t->client.npeers);
-	mvaddnstr(y++, r->x, line, r->w);
+	put_text(y++, r->x, r->w, line, strlen(line));
 	for (pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < t->client.npeers && y < r->y + r->h;
 		    i++) {
@@ -1055,7 +1079,7 @@ draw_roster(struct tui *t)
 			    p->trust == TRUST_CHANGED ? '!' :
 			    proto_name_equal(p->name, t->client.name) ? '*' :
 			    ' ', p->name, p->watching[0] ? " >" : "");
-			mvaddnstr(y++, r->x, line, r->w);
+			put_text(y++, r->x, r->w, line, strlen(line));
 		}
 	}
 	attrset(A_NORMAL);

@@ -5,8 +5,8 @@
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 
-targets="frame msg jwk open cluster"
-echo "1..5"
+targets="frame msg jwk open cluster screentext"
+echo "1..6"
 n=0
 for t in $targets; do
 	n=$((n + 1))

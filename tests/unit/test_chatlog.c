@@ -192,27 +192,6 @@ test_strings_copied(void **state)
 	chatlog_free(&log);
 }
 
-/* Widths: ASCII one column, CJK and emoji two, combining marks none. */
-static void
-test_text_width(void **state)
-{
-	(void)state;
-	assert_int_equal(chatlog_text_width(""), 0);
-	assert_int_equal(chatlog_text_width("abc"), 3);
-	assert_int_equal(chatlog_text_width("a b"), 3);
-	assert_int_equal(chatlog_text_width(CJK_WORLD), 4);
-	assert_int_equal(chatlog_text_width(PARTY), 2);
-	assert_int_equal(chatlog_text_width("e" ACUTE), 1);
-	assert_int_equal(chatlog_text_width("e" ACUTE "\xcc\xa3\xcc\x82"), 1);
-	assert_int_equal(chatlog_text_width("x" CJK_WORLD "e" ACUTE PARTY),
-	    1 + 4 + 1 + 2);
-	/* U+00E9 precomposed, U+00A0 no-break space, U+2014 em dash. */
-	assert_int_equal(chatlog_text_width("\xc3\xa9\xc2\xa0\xe2\x80\x94"),
-	    3);
-	/* Invalid bytes show as U+FFFD, one column each. */
-	assert_int_equal(chatlog_text_width("a\xff\xfe" "b"), 4);
-}
-
 /* Decoded text: each code point with its byte offset and width. */
 struct decoded {
 	size_t		 n;
@@ -664,7 +643,6 @@ main(void)
 		cmocka_unit_test(test_add_get),
 		cmocka_unit_test(test_ring_overwrite),
 		cmocka_unit_test(test_strings_copied),
-		cmocka_unit_test(test_text_width),
 		cmocka_unit_test(test_wrap_examples),
 		cmocka_unit_test(test_wrap_word_fills_row),
 		cmocka_unit_test(test_wrap_mark_after_wide),

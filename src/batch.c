@@ -506,11 +506,37 @@ run_line(struct client *c, const char *line, size_t len)
 	command_error(c, "unknown command");
 }
 
-/* Read standard input and run every complete line; -1 at end of input. */
+/* Return 1 if in holds a complete line, else 0. */
+static int
+has_line(const struct buf *in)
+{
+	return memchr(buf_ptr(in), '\n', buf_len(in)) != NULL;
+}
+
+/*
+ * Run the complete lines read so far, in order, stopping at a quit and
+ * while a join awaits its answer: what follows a join acts in that room.
+ */
+static void
+run_lines(struct client *c, struct buf *in)
+{
+	uint8_t	*nl;
+
+	while (!batch_quit && !client_joining(c) &&
+	    (nl = memchr(buf_ptr(in), '\n', buf_len(in))) != NULL) {
+		size_t len = (size_t)(nl - buf_ptr(in));
+
+		*nl = '\0';
+		run_line(c, (const char *)buf_ptr(in), len);
+		buf_consume(in, len + 1);
+	}
+}
+
+/* Read standard input into in; -1 at end of input. */
 static int
 read_stdin(struct client *c, struct buf *in)
 {
-	uint8_t		*p, *nl;
+	uint8_t		*p;
 	ssize_t		 n;
 
 	if ((p = buf_reserve(in, 65536)) == NULL) {
@@ -524,14 +550,6 @@ read_stdin(struct client *c, struct buf *in)
 	if (n <= 0)
 		return -1;
 	buf_commit(in, (size_t)n);
-	while (!batch_quit &&
-	    (nl = memchr(buf_ptr(in), '\n', buf_len(in))) != NULL) {
-		size_t len = (size_t)(nl - buf_ptr(in));
-
-		*nl = '\0';
-		run_line(c, (const char *)buf_ptr(in), len);
-		buf_consume(in, len + 1);
-	}
 	return 0;
 }
 
@@ -559,14 +577,16 @@ batch_run(struct client *c)
 		}
 		if (said_quit && util_now_ms() >= deadline)
 			break;
-		/* Commands wait until we are in: they need the roster. */
+		/* Commands wait until we are in (they need the roster), and
+		 * while the lines read wait for a join. */
 		pfd[0] = (struct pollfd){ stdin_open &&
-		    c->state == CLIENT_ACTIVE ? STDIN_FILENO : -1, POLLIN, 0 };
+		    c->state == CLIENT_ACTIVE && !has_line(&in) ?
+		    STDIN_FILENO : -1, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ c->fd, POLLIN, 0 };
 		if (buf_len(&c->out) > 0)
 			pfd[1].events |= POLLOUT;
-		if (poll(pfd, 2, said_quit ? (int)(deadline - util_now_ms()) : -1)
-		    == -1) {
+		if (poll(pfd, 2, said_quit ? (int)(deadline - util_now_ms()) :
+		    client_timeout(c)) == -1) {
 			if (errno == EINTR)
 				continue;
 			status = 1;
@@ -575,8 +595,16 @@ batch_run(struct client *c)
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    client_read(c) != 0 && !said_quit)
 			status = 3;
+		if (client_timeout(c) == -1 && c->state == CLIENT_CLOSED &&
+		    !said_quit)
+			status = 3;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    read_stdin(c, &in) != 0)
+			stdin_open = 0;
+		if (c->state == CLIENT_ACTIVE)
+			run_lines(c, &in);
+		/* The end of input is a quit, after the lines before it. */
+		if (!stdin_open && !has_line(&in) && !client_joining(c))
 			batch_quit = 1;
 		if (c->state != CLIENT_CLOSED && client_flush(c) != 0 &&
 		    !said_quit)

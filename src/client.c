@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define CLIENT_OUT_MAX		(16u * 1024 * 1024)
@@ -118,6 +119,55 @@ local_error(struct client *c, const char *code, const char *text)
 	emit(c, ev);
 }
 
+static int	handshake_ms = CLIENT_HANDSHAKE_MS;
+
+/* Give every server ms milliseconds to finish the handshake. */
+void
+client_set_handshake_timeout(int ms)
+{
+	handshake_ms = ms;
+}
+
+/*
+ * Give up on the connection: report the error, then "closed" with reason,
+ * as tvchat-protocol(5) asks of a client that refuses what it was sent.
+ */
+static void
+client_abort(struct client *c, const char *code, const char *text,
+    const char *reason)
+{
+	json_object	*ev;
+
+	if (c->state == CLIENT_CLOSED)
+		return;
+	local_error(c, code, text);
+	shutdown(c->fd, SHUT_RDWR);
+	c->state = CLIENT_CLOSED;
+	ev = event("closed");
+	add_str(ev, "reason", reason);
+	emit(c, ev);
+	knownkeys_flush(c->known);
+}
+
+/*
+ * Return the ms left for the server to finish the handshake (-1 once it
+ * has, or the connection is over); past the deadline, give up (a silent
+ * or dripping server must not hold the client forever) and return -1.
+ */
+int
+client_timeout(struct client *c)
+{
+	int64_t	left;
+
+	if (c->state != CLIENT_HANDSHAKE)
+		return -1;
+	if ((left = c->handshake_until - util_now_ms()) > 0)
+		return (int)left;
+	client_abort(c, "timeout", "the server did not finish the handshake "
+	    "in time", "handshake timed out");
+	return -1;
+}
+
 /* Set up a client on connected socket fd for server "host:port". */
 void
 client_init(struct client *c, int fd, const char *server,
@@ -136,6 +186,7 @@ client_init(struct client *c, int fd, const char *server,
 	c->known = known;
 	c->emit = fn;
 	c->emit_arg = arg;
+	c->handshake_until = util_now_ms() + handshake_ms;
 }
 
 /* Forget every peer. */
@@ -155,6 +206,7 @@ clear_peers(struct client *c)
 void
 client_free(struct client *c)
 {
+	knownkeys_flush(c->known);
 	clear_peers(c);
 	frame_decoder_free(&c->dec);
 	buf_free(&c->out);
@@ -422,8 +474,11 @@ on_room(struct client *c, json_object *m)
 		p->rooms = rooms;
 	}
 	/* Our own join, once the server accepted it, makes it current. */
-	if (join && proto_name_equal(msg_get_str(m, "name"), c->name))
+	if (join && proto_name_equal(msg_get_str(m, "name"), c->name)) {
 		snprintf(c->room, sizeof c->room, "%s", room);
+		if (proto_name_equal(room, c->joining))
+			c->joining[0] = '\0';
+	}
 	add_str(ev, "room", room);
 	add_str(ev, "name", msg_get_str(m, "name"));
 	emit(c, ev);
@@ -480,6 +535,12 @@ on_chat(struct client *c, json_object *m)
 		return;
 	}
 	if (seen_before(c, from, msg_get_str(m, "id"))) {
+		/* The same signed message again (ids are random): a replay,
+		 * or a cluster's re-send. Shown once, and said so. */
+		ev = event("duplicate");
+		add_str(ev, "id", msg_get_str(m, "id"));
+		add_str(ev, "from", from);
+		emit(c, ev);
 		json_object_put(inner);
 		free(plain);
 		return;
@@ -522,6 +583,28 @@ on_other(struct client *c, json_object *m)
 	emit(c, ev);
 }
 
+/*
+ * pong: the answer to the ping after a room join ends the wait (saying so
+ * if the join was refused); other pongs are events.
+ */
+static void
+on_pong(struct client *c, json_object *m)
+{
+	char	text[ROOM_MAX_LEN * 2 + 64];
+
+	if (c->join_ping == 0 || msg_get_int(m, "id", 0) != c->join_ping) {
+		on_other(c, m);
+		return;
+	}
+	c->join_ping = 0;
+	if (!client_joining(c))
+		return;
+	snprintf(text, sizeof text, "%s was not joined; the current room is "
+	    "still %s", c->joining, c->room);
+	c->joining[0] = '\0';
+	local_error(c, "not-joined", text);
+}
+
 /* watch: an invitation, shown only to members of the room. */
 static void
 on_watch(struct client *c, json_object *m)
@@ -553,7 +636,7 @@ static const struct {
 	{ "room-leave", on_room },
 	{ "chat", on_chat },
 	{ "ping", on_ping },
-	{ "pong", on_other },
+	{ "pong", on_pong },
 	{ "videos", on_other },
 	{ "stream", on_other },
 	{ "stream-end", on_other },
@@ -577,15 +660,15 @@ handle_frame(struct client *c, const struct frame *f)
 
 		if (frame_video_decode(f->payload, f->len, &h, &jpeg, &len) !=
 		    PROTO_OK)
-			local_error(c, "bad-message", "a malformed video frame "
-			    "was ignored");
+			client_abort(c, "bad-message", "the server sent a "
+			    "malformed video frame", "protocol error");
 		else if (c->on_frame != NULL)
 			c->on_frame(c->emit_arg, &h, jpeg, len);
 		return;
 	}
 	if ((e = msg_parse(f->payload, f->len, MSG_TO_CLIENT, &m, why,
 	    sizeof why)) != PROTO_OK) {
-		local_error(c, proto_error_name(e), why);
+		client_abort(c, proto_error_name(e), why, "protocol error");
 		return;
 	}
 	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
@@ -627,20 +710,20 @@ client_read(struct client *c)
 		case FRAME_READY:
 			handle_frame(c, &f);
 			free(f.payload);
+			if (c->state == CLIENT_CLOSED)
+				return -1;	/* refused: said "closed" */
 			break;
 		case FRAME_NEED_MORE:
 			break;
 		case FRAME_ERROR:
-			local_error(c, proto_error_name(c->dec.error),
-			    "the server sent a bad frame");
-			ev = event("closed");
-			add_str(ev, "reason", "protocol error");
-			c->state = CLIENT_CLOSED;
-			emit(c, ev);
+			client_abort(c, proto_error_name(c->dec.error),
+			    "the server sent a bad frame", "protocol error");
 			return -1;
 		}
 		off += used;
 	}
+	/* Newcomers of this read are recorded in one write. */
+	knownkeys_flush(c->known);
 	return 0;
 }
 
@@ -656,7 +739,8 @@ client_say(struct client *c, json_object *target, const char *text,
 	json_object		*inner, *sealed;
 	const char		*plain;
 	size_t			 n = 0;
-	char			 id[32];
+	uint8_t			 rnd[CHAT_ID_RANDOM];
+	char			*id;
 	int			 r;
 
 	if (c->state != CLIENT_ACTIVE) {
@@ -694,18 +778,22 @@ client_say(struct client *c, json_object *target, const char *text,
 		json_object_object_add(inner, "action",
 		    json_object_new_boolean(1));
 	plain = msg_text(inner);
-	snprintf(id, sizeof id, "%lx-%llu", (long)time(NULL),
-	    (unsigned long long)++c->next_id);
+	/* 128 random bits: two senders, or two runs of one, never reuse an
+	 * id, and receivers show a (sender, id) once. */
+	crypto_random(rnd, sizeof rnd);
+	id = base64url_encode(rnd, sizeof rnd);
 	r = crypto_seal(c->identity, c->name, target, id, rcpt, n,
 	    (const uint8_t *)plain, strlen(plain), &sealed);
 	json_object_put(inner);
 	free(rcpt);
 	if (r != 0) {
+		free(id);
 		json_object_put(target);
 		local_error(c, "not-sent", crypto_strerror(r));
 		return -1;
 	}
 	client_send(c, msg_chat_send(target, id, sealed));
+	free(id);
 	return 0;
 }
 
@@ -716,11 +804,27 @@ client_who(struct client *c, const char *room)
 	client_send(c, msg_who_request(room));
 }
 
-/* Join (join=1) or leave a room. */
+/*
+ * Join (join=1) or leave a room. A join is followed by a ping: the server
+ * answers in order, so by its pong the join was accepted or refused, and
+ * until then client_joining() says to hold what depends on the new room.
+ */
 void
 client_room(struct client *c, int join, const char *room)
 {
 	client_send(c, msg_room(join ? "room-join" : "room-leave", room, NULL));
+	if (!join)
+		return;
+	snprintf(c->joining, sizeof c->joining, "%s", room);
+	c->join_ping = JOIN_PING_BASE + (int64_t)++c->pings;
+	client_send(c, msg_ping(c->join_ping));
+}
+
+/* Return 1 while a room join awaits the server's answer, else 0. */
+int
+client_joining(const struct client *c)
+{
+	return c->joining[0] != '\0';
 }
 
 /* Report a peer's fingerprint next to the one we recorded. */

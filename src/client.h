@@ -32,6 +32,8 @@ typedef void (*client_frame_fn)(void *, const struct video_header *,
     const uint8_t *, size_t);
 
 #define CLIENT_SEEN	256
+#define CLIENT_HANDSHAKE_MS	15000	/* for the server to let us in */
+#define JOIN_PING_BASE	((int64_t)1 << 62)	/* our ping ids */
 
 struct client {
 	int			 fd;
@@ -45,7 +47,12 @@ struct client {
 	struct peer		*peers;
 	size_t			 npeers;
 	char			 room[ROOM_MAX_LEN + 1];	/* current */
-	uint64_t		 next_id;
+	/* A room asked for and not yet accepted, and the id of the ping
+	 * sent after the request: its pong says the server has answered. */
+	char			 joining[ROOM_MAX_LEN + 1];
+	int64_t			 join_ping;
+	int64_t			 handshake_until;	/* util_now_ms() */
+	uint64_t		 pings;		/* sent by us */
 	uint64_t		 bytes_written;	/* to the server */
 	/* The newest chat messages shown, "from\nid": a replayed or
 	 * duplicated one (signatures cover the id) is shown once. */
@@ -61,11 +68,14 @@ void	client_init(struct client *, int, const char *, struct crypto_key *,
 	    const char *, struct knownkeys *, client_emit_fn, void *);
 void	client_free(struct client *);
 int	client_read(struct client *);
+int	client_timeout(struct client *);
+void	client_set_handshake_timeout(int);
 int	client_flush(struct client *);
 int	client_say(struct client *, json_object *, const char *, int);
 void	client_send(struct client *, json_object *);
 void	client_who(struct client *, const char *);
 void	client_room(struct client *, int, const char *);
+int	client_joining(const struct client *);
 void	client_verify(struct client *, const char *);
 void	client_trust(struct client *, const char *);
 struct peer *client_peer(struct client *, const char *);

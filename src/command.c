@@ -413,6 +413,14 @@ tui_command(struct tui *t, const char *line)
 	if (line[0] != '/' || line[1] == '/') {
 		if (!need_connection(t))
 			return -1;
+		if (client_joining(&t->client)) {
+			/* It would go to the room we are leaving for it. */
+			tui_system(t, LINE_ERROR, "Still joining %s; the line "
+			    "is back in the input: send it in a moment.",
+			    t->client.joining);
+			input_insert_utf8(&t->in, line, strlen(line));
+			return -1;
+		}
 		return client_say(&t->client,
 		    json_object_new_string(t->client.room),
 		    line[0] == '/' ? line + 1 : line, 0);

@@ -425,7 +425,9 @@ crypto_identity_load(const char *path, struct crypto_key **out)
 	int		 fd, r;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK))
+	    == -1)
 		return CRYPTO_E_IO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -777,7 +779,7 @@ crypto_seal(const struct crypto_key *sender, const char *from, json_object *to,
 	*sealed = NULL;
 	if (sender->priv == NULL)
 		return CRYPTO_E_NO_PRIVATE;
-	if (nrcpt == 0 || nrcpt > CHAT_MAX_RECIPIENTS)
+	if (nrcpt == 0 || nrcpt > CHAT_MAX_KEYS)
 		return CRYPTO_E_RECIPIENTS;
 	if (plen > CHAT_MAX_PLAINTEXT)
 		return CRYPTO_E_TOO_BIG;

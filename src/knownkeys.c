@@ -7,8 +7,12 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,9 @@
 #include "xmalloc.h"
 
 #define KNOWNKEYS_MAX_FILE	(4 * 1024 * 1024)
+/* Names one server can have recorded: a hostile server announcing
+ * endless newcomers must not grow the file past what load() reads. */
+#define KNOWNKEYS_MAX_PER_SERVER	10000
 
 struct knownkey {
 	char	*server;
@@ -33,6 +40,11 @@ struct knownkeys {
 	char		*server;
 	struct knownkey	*keys;
 	size_t		 n;
+	size_t		*index;		/* open addressing: keys[i] + 1, 0 free */
+	size_t		 index_cap;	/* a power of two, or 0 */
+	size_t		 on_server;	/* entries for our server */
+	int		 dirty;		/* recorded, not yet saved */
+	int		 full_told;
 };
 
 /* Return the default path of the known_keys file (a new string). */
@@ -58,25 +70,77 @@ trust_name(enum trust t)
 	return "?";
 }
 
+/* Return the hash of (server, name), names ignoring ASCII case. */
+static size_t
+key_hash(const char *server, const char *name)
+{
+	uint64_t	h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (const char *p = server; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ '\n') * 1099511628211ull;
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*p)) *
+		    1099511628211ull;
+	return (size_t)h;
+}
+
+/* Put entry i into the index (which has room). */
+static void
+index_put(struct knownkeys *k, size_t i)
+{
+	size_t	mask = k->index_cap - 1;
+	size_t	h = key_hash(k->keys[i].server, k->keys[i].name) & mask;
+
+	while (k->index[h] != 0)
+		h = (h + 1) & mask;
+	k->index[h] = i + 1;
+}
+
+/* Keep the index at most half full, for one more entry. */
+static void
+index_grow(struct knownkeys *k)
+{
+	if (2 * (k->n + 1) <= k->index_cap)
+		return;
+	k->index_cap = k->index_cap ? 2 * k->index_cap : 64;
+	free(k->index);
+	k->index = xcalloc(k->index_cap, sizeof *k->index);
+	for (size_t i = 0; i < k->n; i++)
+		index_put(k, i);
+}
+
 /* Add an entry in memory. */
 static void
 add(struct knownkeys *k, const char *server, const char *name, const char *fp)
 {
+	index_grow(k);
 	k->keys = xreallocarray(k->keys, k->n + 1, sizeof *k->keys);
 	k->keys[k->n].server = xstrdup(server);
 	k->keys[k->n].name = xstrdup(name);
 	k->keys[k->n].fingerprint = xstrdup(fp);
+	index_put(k, k->n);
 	k->n++;
+	if (strcmp(server, k->server) == 0)
+		k->on_server++;
 }
 
 /* Return the entry for (server, name), or NULL. */
 static struct knownkey *
 find_on(struct knownkeys *k, const char *server, const char *name)
 {
-	for (size_t i = k->n; i-- > 0; )
-		if (strcmp(k->keys[i].server, server) == 0 &&
-		    proto_name_equal(k->keys[i].name, name))
-			return &k->keys[i];
+	size_t	mask = k->index_cap - 1, h, i;
+
+	if (k->index_cap == 0)
+		return NULL;
+	for (h = key_hash(server, name) & mask; (i = k->index[h]) != 0;
+	    h = (h + 1) & mask) {
+		struct knownkey *e = &k->keys[i - 1];
+
+		if (strcmp(e->server, server) == 0 &&
+		    proto_name_equal(e->name, name))
+			return e;
+	}
 	return NULL;
 }
 
@@ -91,11 +155,19 @@ load(struct knownkeys *k, int quiet)
 	size_t		 len;
 	char		*line, *save, *srv, *name, *fp;
 	const char	*path = k->path;
+	struct stat	 st;
 	int		 fd, lineno = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		if (errno != ENOENT)
 			log_warn("%s", path);
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (!quiet)
+			log_warnx("%s: not a regular file; ignored", path);
+		close(fd);
 		return;
 	}
 	if (util_read_file(fd, KNOWNKEYS_MAX_FILE, &text, &len) != 0) {
@@ -154,6 +226,7 @@ knownkeys_free(struct knownkeys *k)
 		free(k->keys[i].fingerprint);
 	}
 	free(k->keys);
+	free(k->index);
 	free(k->path);
 	free(k->server);
 	free(k);
@@ -216,7 +289,8 @@ save(struct knownkeys *k)
 
 /*
  * Check the key fingerprint fp presented for name: record it if the name
- * is new (trust on first use). Returns the trust state.
+ * is new (trust on first use; saved by knownkeys_flush(), so a burst of
+ * newcomers costs one write). Returns the trust state.
  */
 enum trust
 knownkeys_check(struct knownkeys *k, const char *name, const char *fp)
@@ -224,12 +298,33 @@ knownkeys_check(struct knownkeys *k, const char *name, const char *fp)
 	struct knownkey	*e = find(k, name);
 
 	if (e == NULL) {
+		if (k->on_server >= KNOWNKEYS_MAX_PER_SERVER) {
+			if (!k->full_told)
+				log_warnx("%s: %d names are recorded for %s; "
+				    "no more are", k->path,
+				    KNOWNKEYS_MAX_PER_SERVER, k->server);
+			k->full_told = 1;
+			return TRUST_NEW;
+		}
 		add(k, k->server, name, fp);
-		if (save(k) != 0)
-			log_warn("cannot save %s", k->path);
+		k->dirty = 1;
 		return TRUST_NEW;
 	}
 	return strcmp(e->fingerprint, fp) == 0 ? TRUST_KNOWN : TRUST_CHANGED;
+}
+
+/* Save what knownkeys_check() recorded, if anything; 0 or -1. */
+int
+knownkeys_flush(struct knownkeys *k)
+{
+	if (k == NULL || !k->dirty)
+		return 0;
+	k->dirty = 0;
+	if (save(k) != 0) {
+		log_warn("cannot save %s", k->path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Trust fp for name from now on (replacing any old key); 0 or -1. */
@@ -244,5 +339,6 @@ knownkeys_set(struct knownkeys *k, const char *name, const char *fp)
 		free(e->fingerprint);
 		e->fingerprint = xstrdup(fp);
 	}
+	k->dirty = 0;
 	return save(k);
 }

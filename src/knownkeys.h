@@ -16,6 +16,7 @@ enum trust	 knownkeys_check(struct knownkeys *, const char *,
 		    const char *);
 const char	*knownkeys_get(struct knownkeys *, const char *);
 int		 knownkeys_set(struct knownkeys *, const char *, const char *);
+int		 knownkeys_flush(struct knownkeys *);
 const char	*trust_name(enum trust);
 char		*knownkeys_default_path(void);
 

@@ -14,6 +14,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "frame.h"
+#include "jsonsyntax.h"
 #include "log.h"
 #include "msg.h"
 #include "utf8.h"
@@ -463,7 +464,7 @@ is_sealed_up(json_object *v)
 			return 0;
 		n++;
 	}
-	return n >= 1 && n <= CHAT_MAX_RECIPIENTS;
+	return n >= 1 && n <= CHAT_MAX_KEYS;
 }
 
 /* Check a sealed chat as delivered: one "key" for its recipient. */
@@ -614,60 +615,22 @@ msg_validate(json_object *obj, enum msg_dir dir, char *why, size_t whylen)
 	return PROTO_OK;
 }
 
-/* Return the value of 4 hex digits at p, or -1. */
-static int
-hex4(const uint8_t *p)
+/* Return the number of object members in obj and everything inside it. */
+static size_t
+count_members(json_object *obj)
 {
-	int	v = 0;
+	size_t	n = 0;
 
-	for (int i = 0; i < 4; i++) {
-		v <<= 4;
-		if (p[i] >= '0' && p[i] <= '9')
-			v |= p[i] - '0';
-		else if (p[i] >= 'a' && p[i] <= 'f')
-			v |= p[i] - 'a' + 10;
-		else if (p[i] >= 'A' && p[i] <= 'F')
-			v |= p[i] - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-/*
- * Return 1 if every \u escape in the JSON text p[0..len) names a Unicode
- * scalar value other than U+0000: json-c would silently turn a lone
- * surrogate into U+FFFD and cut a member name at an escaped NUL, so other
- * parsers would read the message differently. Malformed escapes are left
- * for the JSON parser to report.
- */
-static int
-escapes_valid(const uint8_t *p, size_t len)
-{
-	int	in_string = 0, v, w;
-
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '"') {
-			in_string = !in_string;
-			continue;
-		}
-		if (!in_string || p[i] != '\\' || i + 1 >= len)
-			continue;
-		i++;
-		if (p[i] != 'u' || i + 4 >= len || (v = hex4(p + i + 1)) < 0)
-			continue;
-		i += 4;
-		if (v == 0 || (v >= 0xdc00 && v <= 0xdfff))
-			return 0;
-		if (v >= 0xd800 && v <= 0xdbff) {
-			if (i + 6 >= len || p[i + 1] != '\\' ||
-			    p[i + 2] != 'u' || (w = hex4(p + i + 3)) < 0 ||
-			    w < 0xdc00 || w > 0xdfff)
-				return 0;
-			i += 6;
+	if (json_object_is_type(obj, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(obj); i++)
+			n += count_members(json_object_array_get_idx(obj, i));
+	} else if (json_object_is_type(obj, json_type_object)) {
+		json_object_object_foreach(obj, k, v) {
+			(void)k;
+			n += 1 + count_members(v);
 		}
 	}
-	return 1;
+	return n;
 }
 
 /*
@@ -684,7 +647,8 @@ msg_parse(const uint8_t *p, size_t len, enum msg_dir dir, json_object **out,
 	json_object		*obj;
 	enum json_tokener_error	 jerr;
 	enum proto_error	 e;
-	size_t			 end;
+	size_t			 end, members;
+	const char		*syntax;
 
 	*out = NULL;
 	if (len == 0)
@@ -694,9 +658,14 @@ msg_parse(const uint8_t *p, size_t len, enum msg_dir dir, json_object **out,
 	if (!utf8_valid(p, len))
 		return fail(PROTO_E_UTF8, why, whylen,
 		    "message is not valid UTF-8");
-	if (!escapes_valid(p, len))
-		return fail(PROTO_E_UTF8, why, whylen,
-		    "a \\u escape is a lone surrogate or U+0000");
+	switch (jsonsyntax_check(p, len, JSON_MAX_DEPTH, &members, &syntax)) {
+	case JSONSYNTAX_OK:
+		break;
+	case JSONSYNTAX_ESCAPE:
+		return fail(PROTO_E_UTF8, why, whylen, "%s", syntax);
+	default:
+		return fail(PROTO_E_JSON, why, whylen, "bad JSON: %s", syntax);
+	}
 	if ((tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
 		return fail(PROTO_E_INTERNAL, why, whylen, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -712,6 +681,12 @@ msg_parse(const uint8_t *p, size_t len, enum msg_dir dir, json_object **out,
 		return fail(PROTO_E_JSON, why, whylen, "bad JSON: %s",
 		    jerr == json_tokener_continue ? "unexpected end" :
 		    json_tokener_error_desc(jerr));
+	}
+	/* json-c keeps the last of duplicate names: refuse them. */
+	if (count_members(obj) != members) {
+		json_object_put(obj);
+		return fail(PROTO_E_JSON, why, whylen,
+		    "bad JSON: a member name is repeated");
 	}
 	/* Only white space may follow the object. */
 	while (end < len && strchr(" \t\r\n", p[end]) != NULL)

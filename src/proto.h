@@ -30,6 +30,9 @@ enum quality {
 #define NAME_MAX_LEN		32
 #define ROOM_MAX_LEN		33	/* '#' + up to 32 name characters */
 #define CHAT_MAX_RECIPIENTS	256
+/* Wrapped keys in a chat: a key for each recipient and the sender's own. */
+#define CHAT_MAX_KEYS		(CHAT_MAX_RECIPIENTS + 1)
+#define CHAT_ID_RANDOM		16	/* random bytes in a message id */
 #define CHAT_ID_MAX_LEN		64
 #define CHAT_MAX_PLAINTEXT	(96 * 1024)	/* sealed text, before base64 */
 #define MESSAGE_TEXT_MAX	512	/* error/motd/reason text */

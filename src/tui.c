@@ -277,7 +277,10 @@ on_event(void *arg, json_object *ev)
 		tui_system(t, LINE_WARNING, "Their messages are marked "
 		    "UNVERIFIED. Compare fingerprints with them another way, "
 		    "then /trust %s.", ev_str(ev, "name"));
-	} else if (strcmp(e, "chat-failed") == 0)
+	} else if (strcmp(e, "duplicate") == 0)
+		tui_system(t, LINE_SYSTEM, "A copy of a message from %s came "
+		    "again; it is shown once.", ev_str(ev, "from"));
+	else if (strcmp(e, "chat-failed") == 0)
 		tui_system(t, LINE_WARNING, "A message claiming to be from %s "
 		    "was rejected: %s", ev_str(ev, "from"), ev_str(ev, "reason"));
 	else if (strcmp(e, "bad-key") == 0)
@@ -1478,7 +1481,8 @@ tui_run(struct tui_target *target)
 			draw(&t);
 		else if (t.video_dirty)
 			draw_frame(&t);
-		timeout = -1;
+		/* A handshake that takes too long ends in a reconnect. */
+		timeout = t.connected ? client_timeout(&t.client) : -1;
 		if (!t.connected && t.reconnect_at > 0) {
 			int64_t left = t.reconnect_at - util_now_ms();
 

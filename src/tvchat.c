@@ -26,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-r renderer]\n"
-"              [-m max-output] [host]\n"
+"              [-m max-output] [--handshake-timeout seconds] [host]\n"
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
@@ -34,6 +34,8 @@ usage(FILE *f)
 "  -w, --window          show videos in a window rather than in the terminal\n"
 "  -r, --render R        draw videos as ascii (libcaca) or blocks (colour)\n"
 "  -m, --max-output KB   skip video frames above this terminal output rate\n"
+"      --handshake-timeout S  give up on a server that takes longer to let\n"
+"                        you in (default 15 seconds)\n"
 "  -V, --version         print the version and exit\n"
 "  -h, --help            print this help and exit\n", DEFAULT_PORT);
 }
@@ -92,6 +94,7 @@ main(int argc, char **argv)
 		{ "window", no_argument, NULL, 'w' },
 		{ "render", required_argument, NULL, 'r' },
 		{ "max-output", required_argument, NULL, 'm' },
+		{ "handshake-timeout", required_argument, NULL, 1 },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -105,7 +108,7 @@ main(int argc, char **argv)
 	double			 max_output = 0;
 	char			*idpath = NULL, *kpath, server[300], err[256];
 	char			*end;
-	long			 port = DEFAULT_PORT;
+	long			 port = DEFAULT_PORT, secs;
 	int			 ch, batch = 0, fd, status, want_window = 0;
 
 	while ((ch = getopt_long(argc, argv, "p:n:i:r:m:bwVh", longopts, NULL))
@@ -152,6 +155,17 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			render = optarg;
+			break;
+		case 1:
+			errno = 0;
+			secs = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || secs < 1 ||
+			    secs > 600) {
+				fprintf(stderr, "tvchat: --handshake-timeout: "
+				    "seconds from 1 to 600\n");
+				return EXIT_USAGE;
+			}
+			client_set_handshake_timeout((int)secs * 1000);
 			break;
 		case 'V':
 			printf("tvchat %s (protocol %d)\n", PACKAGE_VERSION,

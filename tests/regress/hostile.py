@@ -8,7 +8,16 @@ what they watch, a leave reason, an error message, video titles (in the
 library, a stream and watch-together) and a stream-end message. A client
 must show each of them visibly and never let them move its cursor.
 
-usage: hostile.py PORTFILE    (writes "PORT" to PORTFILE once listening)
+Other modes attack the client in other ways:
+  joins N   announce N newcomers, then an error "joins done"
+  silent    accept and send nothing
+  drip      send the challenge one byte a second
+  bad KIND  after the welcome, one thing the client must refuse (and
+            close for): video (a malformed video frame), utf8, type (an
+            unknown type), chat (a chat missing fields), nan (a pong
+            with NaN in it)
+
+usage: hostile.py PORTFILE [MODE [ARG]]   (writes the port to PORTFILE)
 """
 
 import json
@@ -45,11 +54,30 @@ def recv_frame(sock, buf):
     return buf[0], buf[5:5 + n], buf[5 + n:]
 
 
-def serve(conn, key_jwk):
-    """Log one client in and send it every hostile field."""
+BAD = {
+    "video": peer.frame(b"\0" * 7, 2),
+    "utf8": peer.frame(b'{"type":"pong","id":1,"x":"\xff"}'),
+    "type": peer.frame({"type": "teleport"}),
+    "chat": peer.frame({"type": "chat", "from": "eve"}),
+    "nan": peer.frame(b'{"type":"pong","id":1,"x":NaN}'),
+}
+
+
+def serve(conn, key_jwk, mode, arg):
+    """Log one client in and attack it as mode says."""
     send = lambda m: conn.sendall(peer.frame(m))  # noqa: E731
-    send({"type": "challenge", "version": 1, "server": "hostile",
-          "nonce": peer.interop.b64url(os.urandom(32))})
+    challenge = peer.frame({"type": "challenge", "version": 1,
+                            "server": "hostile",
+                            "nonce": peer.interop.b64url(os.urandom(32))})
+    if mode == "silent":
+        time.sleep(600)
+        return
+    if mode == "drip":
+        for b in challenge:
+            conn.sendall(bytes([b]))
+            time.sleep(1)
+        return
+    conn.sendall(challenge)
     buf = b""
     got = recv_frame(conn, buf)
     if got is None:
@@ -65,6 +93,21 @@ def serve(conn, key_jwk):
           "rooms": ["#lobby"]}
     send({"type": "welcome", "name": hello["name"], "users": [me, eve],
           "videos": videos, "motd": HOSTILE["motd"]})
+    if mode == "joins":
+        conn.sendall(b"".join(peer.frame({"type": "join", "user": {
+            "name": "n%05d" % i, "key": key_jwk, "fingerprint": "x",
+            "rooms": ["#lobby"]}}) for i in range(int(arg))))
+        send({"type": "error", "code": "internal", "message": "joins done"})
+    elif mode == "bad":
+        conn.sendall(BAD[arg])
+        send({"type": "error", "code": "internal", "message": "after bad"})
+    else:
+        fields(send, videos)
+    answer(conn, buf, send, videos)
+
+
+def fields(send, videos):
+    """Send every free-text field with controls in it."""
     time.sleep(0.3)
     send({"type": "stream", "id": 7, "name": HOSTILE["title"],
           "quality": "240p", "fps": 30, "frames": 90, "duration": 3,
@@ -76,7 +119,10 @@ def serve(conn, key_jwk):
     send({"type": "error", "code": "internal", "message": HOSTILE["error"]})
     send({"type": "leave", "name": "eve", "reason": HOSTILE["reason"]})
     send({"type": "videos", "videos": videos})
-    # Answer what the client asks until it goes.
+
+
+def answer(conn, buf, send, videos):
+    """Answer what the client asks until it goes."""
     while True:
         got = recv_frame(conn, buf)
         if got is None:
@@ -90,6 +136,8 @@ def serve(conn, key_jwk):
 
 
 def main():
+    mode = sys.argv[2] if len(sys.argv) > 2 else "fields"
+    arg = sys.argv[3] if len(sys.argv) > 3 else None
     key_jwk = peer.interop.to_jwk(peer.shared_key().public_key())
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -100,14 +148,14 @@ def main():
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     while True:
         conn, _ = lsock.accept()
-        threading.Thread(target=serve_one, args=(conn, key_jwk),
+        threading.Thread(target=serve_one, args=(conn, key_jwk, mode, arg),
                          daemon=True).start()
 
 
-def serve_one(conn, key_jwk):
+def serve_one(conn, key_jwk, mode, arg):
     """Serve a connection until either side closes it."""
     try:
-        serve(conn, key_jwk)
+        serve(conn, key_jwk, mode, arg)
     except (OSError, ValueError):
         pass
     conn.close()

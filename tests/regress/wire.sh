@@ -72,6 +72,9 @@ check "mallory's honest message is verified" \
 wait_for "$WORK/alice.out" '"text":"after the replay"' >/dev/null
 check "a replayed message (same id and signature) is shown once" \
     test "$(count "$WORK/alice.out" '"text":"honest mallory"')" -eq 1
+check "... and the copy is reported, not dropped silently" \
+    grep -q '"event":"duplicate","id":"honest","from":"mallory"' \
+    "$WORK/alice.out"
 
 # bob comes back with a new key: a loud warning, unverified messages.
 close_client bob

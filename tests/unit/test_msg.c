@@ -1017,8 +1017,10 @@ static const struct mutation mutations[] = {
 	MU(b_seek, TS, "to", "-0.5", MSG),
 	MU(b_seek, TS, "to", "1e400", MSG),
 	MU(b_seek, TS, "to", "-1e400", MSG),
-	MU(b_seek, TS, "to", "NaN", MSG),
-	MU(b_seek, TS, "to", "Infinity", MSG),
+	MU(b_seek, TS, "to", "NaN", PROTO_E_JSON),
+	MU(b_seek, TS, "to", "Infinity", PROTO_E_JSON),
+	MU(b_seek, TS, "to", "-Infinity", PROTO_E_JSON),
+	MU(b_seek, TS, "to", "1.", PROTO_E_JSON),
 	MU(b_seek, TS, "to", Q("10"), MSG),
 
 	MU(b_quality, TS, "quality", Q("auto"), OK),
@@ -1049,7 +1051,7 @@ static const struct mutation mutations[] = {
 	MU(b_stream, TC, "frames", "-1", MSG),
 	MU(b_stream, TC, "frames", "2147483648", MSG),
 	MU(b_stream, TC, "frames", "2147483647", OK),
-	MU(b_stream, TC, "duration", "NaN", MSG),
+	MU(b_stream, TC, "duration", "NaN", PROTO_E_JSON),
 	MU(b_stream, TC, "duration", "604801", MSG),
 
 	MU(b_stream_end, TC, "reason", NULL, MSG),
@@ -1151,6 +1153,28 @@ test_bad_json(void **state)
 		{ "{\"type\":\"ping\",\"x\":TRUE}", PROTO_E_JSON },
 		{ PING_X "\\x41\"}", PROTO_E_JSON },
 		{ "\xef\xbb\xbf{\"type\":\"ping\"}", PROTO_E_JSON },
+		/* What json-c's strict mode lets through (RFC 8259 does not). */
+		{ "{\"type\":\"ping\",\"x\":NaN}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":Infinity}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":-Infinity}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":nan}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"id\":1.}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"id\":1.e5}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"id\":1e}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"id\":-}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":\"a\x01b\"}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":\"a\tb\"}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":\"a\nb\"}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":\"\\q\"}", PROTO_E_JSON },
+		/* Duplicate member names: json-c would keep the last. */
+		{ "{\"type\":\"ping\",\"type\":\"pong\"}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":{\"a\":1,\"a\":2}}", PROTO_E_JSON },
+		{ "{\"type\":\"ping\",\"x\":[{\"a\":1},{\"a\":1,\"b\":[{\"c\":1,"
+		    "\"c\":1}]}]}", PROTO_E_JSON },
+		/* ... but equal names in different objects are fine. */
+		{ "{\"type\":\"ping\",\"x\":[{\"a\":1},{\"a\":{\"a\":1}}]}", OK },
+		{ "{\"type\":\"ping\",\"id\":5,\"x\":[-0.5e+3,1E2,0,-0,true,false,null,"
+		    "\"\\u00e9\\\"\\/\\b\\f\\n\\r\\t\"]}", OK },
 		{ "[]", MSG },
 		{ "[{\"type\":\"ping\"}]", MSG },
 		{ "\"ping\"", MSG },
@@ -1428,7 +1452,9 @@ test_chat_recipient_limit(void **state)
 		{ 1, 1, OK },
 		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_RECIPIENTS, OK },
 		{ CHAT_MAX_RECIPIENTS + 1, CHAT_MAX_RECIPIENTS, MSG },
-		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_RECIPIENTS + 1, MSG },
+		/* The sender's own key is one more. */
+		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_KEYS, OK },
+		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_KEYS + 1, MSG },
 	};
 	json_object	*m, *back;
 	struct buf	 b;

@@ -78,6 +78,34 @@ url_value(unsigned char c)
 }
 
 /*
+ * Return 1 if s[0..len) is what base64url_decode() accepts: the url-safe
+ * alphabet, no padding, not 1 mod 4 long, the unused trailing bits zero;
+ * else 0.
+ */
+int
+base64url_canonical(const char *s, size_t len)
+{
+	int	last;
+
+	if (len % 4 == 1)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (url_value((unsigned char)s[i]) < 0)
+			return 0;
+	if (len % 4 == 0)
+		return 1;
+	last = url_value((unsigned char)s[len - 1]);
+	return (last & (len % 4 == 2 ? 0x0f : 0x03)) == 0;
+}
+
+/* Return the number of bytes len characters of unpadded base64 encode. */
+size_t
+base64_decoded_len(size_t len)
+{
+	return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+}
+
+/*
  * Decode unpadded base64url s into a new buffer at *out (*outlen bytes).
  * Strict: rejects padding, whitespace, other characters, a length of 1
  * mod 4, and non-zero unused trailing bits, so every byte string has

@@ -9,6 +9,8 @@
 
 char	*base64url_encode(const uint8_t *, size_t);
 int	 base64url_decode(const char *, uint8_t **, size_t *);
+int	 base64url_canonical(const char *, size_t);
+size_t	 base64_decoded_len(size_t);
 char	*base64_encode_nopad(const uint8_t *, size_t);
 
 #endif

@@ -332,26 +332,19 @@ static void
 cmd_watch(struct client *c, json_object *cmd)
 {
 	const char	*room = need_str(c, cmd, "room");
-	json_object	*m;
 	enum quality	 q;
 	int		 w = 640, h = 360;
 
 	if (room == NULL || !proto_room_valid(room) ||
-	    (msg_get_str(cmd, "quality") != NULL &&
-	    get_quality(c, cmd, &q) != 0) || get_size(c, cmd, &w, &h) != 0)
+	    get_quality(c, cmd, &q) != 0 || get_size(c, cmd, &w, &h) != 0)
 		return;
-	m = msg_new("watch");
-	json_object_object_add(m, "room", json_object_new_string(room));
-	if (msg_get_str(cmd, "name") != NULL)
-		json_object_object_add(m, "name", json_object_get(msg_get(cmd,
-		    "name")));
-	if (msg_get_str(cmd, "quality") != NULL)
-		json_object_object_add(m, "quality", json_object_get(msg_get(
-		    cmd, "quality")));
-	json_object_object_add(m, "size", json_object_new_array());
-	json_object_array_add(msg_get(m, "size"), json_object_new_int(w));
-	json_object_array_add(msg_get(m, "size"), json_object_new_int(h));
-	client_send(c, m);
+	/* Watching together has one quality for everyone: not auto. */
+	if (q == QUALITY_AUTO && msg_get_str(cmd, "quality") != NULL) {
+		command_error(c, "watch: quality is 240p, 720p or 1440p");
+		return;
+	}
+	client_send(c, msg_watch_request(room, msg_get_str(cmd, "name"), q, w,
+	    h));
 }
 
 /* resize {size} */

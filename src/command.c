@@ -297,8 +297,7 @@ cmd_watch(struct tui *t, char *args)
 {
 	char		*room = next_word(&args), *name = next_word(&args);
 	char		*qname = next_word(&args);
-	json_object	*m;
-	enum quality	 q;
+	enum quality	 q = QUALITY_AUTO;
 	int		 w, h;
 
 	if (room == NULL || !proto_room_valid(room)) {
@@ -315,17 +314,7 @@ cmd_watch(struct tui *t, char *args)
 	if (!need_connection(t))
 		return;
 	tui_video_size(t, &w, &h);
-	m = msg_new("watch");
-	json_object_object_add(m, "room", json_object_new_string(room));
-	if (name != NULL)
-		json_object_object_add(m, "name", json_object_new_string(name));
-	if (qname != NULL)
-		json_object_object_add(m, "quality",
-		    json_object_new_string(qname));
-	json_object_object_add(m, "size", json_object_new_array());
-	json_object_array_add(msg_get(m, "size"), json_object_new_int(w));
-	json_object_array_add(msg_get(m, "size"), json_object_new_int(h));
-	client_send(&t->client, m);
+	client_send(&t->client, msg_watch_request(room, name, q, w, h));
 }
 
 /* /window and /ascii: where the picture goes. */

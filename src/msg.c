@@ -202,7 +202,7 @@ static const struct field f_quality_changed[] = {
 static const struct field f_watch_request[] = {
 	{ "room", K_ROOM, REQ, 0, 0, NULL, 0 },
 	{ "name", K_STR, OPT, 1, VIDEO_NAME_MAX_LEN, NULL, 0 },
-	{ "quality", K_QUALITY, OPT, 1, 0, NULL, 0 },
+	{ "quality", K_QUALITY, OPT, 0, 0, NULL, 0 },	/* not auto */
 	{ "size", K_SIZE, OPT, 0, 0, NULL, 0 },
 	END
 };
@@ -296,7 +296,7 @@ check_string(json_object *v, int64_t min, int64_t max)
 	    strlen(s) == (size_t)len;
 }
 
-/* Return 1 if v is a base64url string of min..max characters. */
+/* Return 1 if v is canonical base64url of min..max characters. */
 static int
 check_b64(json_object *v, int64_t min, int64_t max)
 {
@@ -307,10 +307,24 @@ check_b64(json_object *v, int64_t min, int64_t max)
 		return 0;
 	s = json_object_get_string(v);
 	len = json_object_get_string_len(v);
-	if (len < min || len > max || len % 4 == 1 || strlen(s) != (size_t)len)
+	if (len < min || len > max || strlen(s) != (size_t)len)
 		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_") == (size_t)len;
+	return base64url_canonical(s, (size_t)len);
+}
+
+/* Return 1 if a hello's signature is as long as its key's modulus (as an
+ * RSA signature is), else 0. Both were checked as base64url already. */
+static int
+hello_sig_fits(json_object *hello)
+{
+	json_object	*key, *n, *sig;
+
+	if (!json_object_object_get_ex(hello, "key", &key) ||
+	    !json_object_object_get_ex(key, "n", &n) ||
+	    !json_object_object_get_ex(hello, "sig", &sig))
+		return 0;
+	return base64_decoded_len((size_t)json_object_get_string_len(n)) ==
+	    base64_decoded_len((size_t)json_object_get_string_len(sig));
 }
 
 /* Return 1 if v is a string accepted by pred (a name or room check). */
@@ -612,6 +626,9 @@ msg_validate(json_object *obj, enum msg_dir dir, char *why, size_t whylen)
 			    PROTO_E_MESSAGE, why, whylen,
 			    "%s: invalid field \"%s\"", spec->type, f->name);
 	}
+	if (strcmp(spec->type, "hello") == 0 && !hello_sig_fits(obj))
+		return fail(PROTO_E_MESSAGE, why, whylen, "hello: \"sig\" is "
+		    "not as long as the key's modulus");
 	return PROTO_OK;
 }
 
@@ -1051,6 +1068,26 @@ msg_play(const char *name, enum quality q, int w, int h, double start)
 	add_str(m, "quality", proto_quality_name(q));
 	json_object_object_add(m, "size", size_array(w, h));
 	add_num(m, "start", start);
+	return m;
+}
+
+/*
+ * Return a request to watch together with room: name (or NULL: whatever
+ * the room plays), quality (QUALITY_AUTO: the room's; watching together
+ * has one quality for all), at a picture size of w x h.
+ */
+json_object *
+msg_watch_request(const char *room, const char *name, enum quality q, int w,
+    int h)
+{
+	json_object	*m = msg_new("watch");
+
+	add_str(m, "room", room);
+	if (name != NULL)
+		add_str(m, "name", name);
+	if (q != QUALITY_AUTO)
+		add_str(m, "quality", proto_quality_name(q));
+	json_object_object_add(m, "size", size_array(w, h));
 	return m;
 }
 

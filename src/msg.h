@@ -53,6 +53,8 @@ json_object	*msg_videos_reply(json_object *);
 json_object	*msg_video_info(const char *, json_object *, double, double,
 		    int64_t);
 json_object	*msg_play(const char *, enum quality, int, int, double);
+json_object	*msg_watch_request(const char *, const char *, enum quality,
+		    int, int);
 json_object	*msg_seek(double);
 json_object	*msg_quality(enum quality);
 json_object	*msg_resize(int, int);

@@ -123,7 +123,7 @@ def main():
                               "sealed": {}}))
     expect_error("a second hello is refused, not fatal", "unexpected",
                  joined_then({"type": "hello", "version": 1, "name": "again",
-                              "key": interop_jwk(), "sig": "AAAA"}),
+                              "key": interop_jwk(), "sig": "A" * 512}),
                  fatal=False)
 
     # Random bytes: some error, then the connection closes.

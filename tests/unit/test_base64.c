@@ -360,6 +360,51 @@ test_encoded_len_macro(void **state)
 }
 
 /* Run the base64 tests. */
+/*
+ * base64url_canonical() accepts exactly what base64url_decode() does, and
+ * base64_decoded_len() says how many bytes come out: checked over every
+ * string of up to 3 characters from a small alphabet and random longer
+ * ones.
+ */
+static void
+test_canonical_matches_decode(void **state)
+{
+	static const char alphabet[] = "AQRgw_-/=9 ";
+	char		 s[64];
+	uint8_t		*out;
+	size_t		 outlen, n = sizeof alphabet - 1;
+	unsigned	 seed = 7;
+
+	(void)state;
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t trial = 0; trial < (len <= 3 ? 1331 : 2000);
+		    trial++) {
+			size_t x = trial;
+
+			for (size_t i = 0; i < len; i++) {
+				if (len <= 3) {
+					s[i] = alphabet[x % n];
+					x /= n;
+				} else {
+					seed = seed * 1103515245 + 12345;
+					s[i] = alphabet[(seed >> 16) % n];
+				}
+			}
+			s[len] = '\0';
+			int ok = base64url_decode(s, &out, &outlen) == 0;
+
+			if (ok != base64url_canonical(s, len))
+				fail_msg("\"%s\": decode %d, canonical %d", s,
+				    ok, !ok);
+			if (ok) {
+				assert_int_equal(outlen,
+				    base64_decoded_len(len));
+				free(out);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -374,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_all_bytes),
 		cmocka_unit_test(test_round_trip_random_lengths),
 		cmocka_unit_test(test_encoded_len_macro),
+		cmocka_unit_test(test_canonical_matches_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,6 +149,24 @@ b_hello(void)
 	return msg_hello("alice", fake_jwk(), FAKE_SIG);
 }
 
+/* Return a hello with the longest key and signature allowed. */
+static json_object *
+b_hello_long(void)
+{
+	char	s[1025];
+
+	memset(s, 'A', 1024);
+	s[1024] = '\0';
+	return msg_hello("alice", msg_jwk(s, FAKE_E), s);
+}
+
+/* Return a valid sample watch request. */
+static json_object *
+b_watch(void)
+{
+	return msg_watch_request("#movies", "clip", QUALITY_720P, 640, 360);
+}
+
 /* Return a valid sample challenge message. */
 static json_object *
 b_challenge(void)
@@ -819,6 +837,13 @@ static const struct mutation mutations[] = {
 	MU(b_hello, TS, "sig", Q(""), MSG),
 	MU(b_hello, TS, "sig", Q("A"), MSG),
 	MU(b_hello, TS, "sig", Q("AAAA AAAA"), MSG),
+	/* A signature is as long as the modulus (384 bytes here). */
+	MU(b_hello, TS, "sig", Q(B64_64 B64_64 B64_64 B64_64 B64_64 B64_64
+	    B64_64), MSG),
+	MU(b_hello, TS, "sig", Q(FAKE_N "AAAA"), MSG),
+	/* Non-zero bits past the last byte: another encoding of a value. */
+	MU(b_hello, TS, "key/e", Q("AR"), PROTO_E_KEY),
+	MU(b_hello, TS, "key/e", Q("AQAC"), OK),
 
 	MU(b_challenge, TC, "version", "0", MSG),
 	MU(b_challenge, TC, "version", "2", OK),
@@ -826,10 +851,17 @@ static const struct mutation mutations[] = {
 	MU(b_challenge, TC, "server", Q(STR64), OK),
 	MU(b_challenge, TC, "server", Q(STR65), MSG),
 	MU(b_challenge, TC, "nonce", NULL, MSG),
+	/* 43 characters: the last one's low 2 bits are past the bytes. */
+	MU(b_challenge, TC, "nonce",
+	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopr"), MSG),
+	MU(b_watch, TS, "quality", Q("720p"), OK),
+	MU(b_watch, TS, "quality", Q("auto"), MSG),
+	MU(b_watch, TS, "quality", NULL, OK),
+	MU(b_watch, TS, "name", NULL, OK),
 	MU(b_challenge, TC, "nonce",
 	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"), MSG),
 	MU(b_challenge, TC, "nonce",
-	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"), OK),
+	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopo"), OK),
 	MU(b_challenge, TC, "nonce", Q(B64_64), OK),
 	MU(b_challenge, TC, "nonce", Q(B64_64 "AB"), MSG),
 
@@ -1387,10 +1419,10 @@ test_text_limits(void **state)
 		{ b_welcome, TC, "motd", "w", 1025, MSG },
 		{ b_hello, TS, "name", "n", NAME_MAX_LEN, OK },
 		{ b_hello, TS, "name", "n", NAME_MAX_LEN + 1, PROTO_E_NAME },
-		{ b_hello, TS, "key/n", "A", 1024, OK },
-		{ b_hello, TS, "key/n", "A", 1026, PROTO_E_KEY },
-		{ b_hello, TS, "sig", "A", 1024, OK },
-		{ b_hello, TS, "sig", "A", 1026, MSG },
+		{ b_hello_long, TS, "key/n", "A", 1024, OK },
+		{ b_hello_long, TS, "key/n", "A", 1026, PROTO_E_KEY },
+		{ b_hello_long, TS, "sig", "A", 1024, OK },
+		{ b_hello_long, TS, "sig", "A", 1026, MSG },
 	};
 	char			 label[128];
 	char			*raw;

@@ -2,13 +2,16 @@
  * The video library: the files videos/<name>_<quality>.mp4 (the seed's
  * naming), grouped by name, each quality probed once for its frame rate,
  * length and size. A scan is redone only when the directory's mtime
- * changes, so a new file shows up without restarting the server.
+ * changes, so a new file shows up without restarting the server. Only
+ * regular files inside the library are served: a symbolic link counts if
+ * it resolves to a regular file inside it, and is served by its target.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,9 @@ void
 library_free(struct library *lib)
 {
 	clear_titles(lib);
+	for (size_t i = 0; i < lib->nrefused; i++)
+		free(lib->refused[i]);
+	free(lib->refused);
 	free(lib->dir);
 	memset(lib, 0, sizeof *lib);
 }
@@ -117,17 +123,80 @@ compare_titles(const void *a, const void *b)
 	    ((const struct library_title *)b)->name);
 }
 
+/* Log that file is refused, and why, unless it was said already. */
+static void
+refuse(struct library *lib, const char *file, const char *why,
+    const char *target)
+{
+	for (size_t i = 0; i < lib->nrefused; i++)
+		if (strcmp(lib->refused[i], file) == 0)
+			return;
+	lib->refused = xreallocarray(lib->refused, lib->nrefused + 1,
+	    sizeof *lib->refused);
+	lib->refused[lib->nrefused++] = xstrdup(file);
+	log_warnx("library: %s: %s%s%s (refused)", file, why,
+	    target != NULL ? " " : "", target != NULL ? target : "");
+}
+
+/*
+ * Return the path to open for file of the library (real path realdir),
+ * a new string: the file itself if it is a regular file, the target of a
+ * symbolic link that resolves to a regular file inside the library; or
+ * NULL, having said why.
+ */
+static char *
+serve_path(struct library *lib, int dirfd, const char *realdir,
+    const char *file)
+{
+	struct stat	 st;
+	char		*path, *target;
+	size_t		 n = strlen(realdir);
+
+	if (fstatat(dirfd, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return NULL;	/* gone since readdir */
+	xasprintf(&path, "%s/%s", lib->dir, file);
+	if (S_ISREG(st.st_mode))
+		return path;
+	if (!S_ISLNK(st.st_mode)) {
+		refuse(lib, file, "not a regular file", NULL);
+		free(path);
+		return NULL;
+	}
+	target = realpath(path, NULL);
+	free(path);
+	if (target == NULL) {
+		refuse(lib, file, "a symbolic link that does not resolve",
+		    NULL);
+		return NULL;
+	}
+	if (strncmp(target, realdir, n) != 0 || target[n] != '/') {
+		refuse(lib, file, "a symbolic link out of the library, to",
+		    target);
+		free(target);
+		return NULL;
+	}
+	if (stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+		refuse(lib, file, "a symbolic link to something not a regular "
+		    "file:", target);
+		free(target);
+		return NULL;
+	}
+	return target;
+}
+
 /* Probe one file; on success record it as quality q of its title. */
 static void
-add_file(struct library *lib, const char *file, size_t namelen, int q)
+add_file(struct library *lib, int dirfd, const char *realdir,
+    const char *file, size_t namelen, int q)
 {
 	struct library_title	*t;
 	struct video		*v;
 	char			*path, err[VIDEO_ERR_LEN];
 
-	xasprintf(&path, "%s/%s", lib->dir, file);
+	if ((path = serve_path(lib, dirfd, realdir, file)) == NULL)
+		return;
 	if (video_open(path, &v, err) != 0) {
-		log_warnx("library: %s: %s (skipped)", file, err);
+		refuse(lib, file, err, NULL);
 		free(path);
 		return;
 	}
@@ -149,6 +218,7 @@ library_scan(struct library *lib)
 	struct stat	 st;
 	struct dirent	*de;
 	DIR		*d;
+	char		*realdir;
 	size_t		 len, slen;
 
 	if (stat(lib->dir, &st) != 0) {
@@ -159,7 +229,10 @@ library_scan(struct library *lib)
 	if (lib->scanned && st.st_mtim.tv_sec == lib->mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == lib->mtime.tv_nsec)
 		return (int)lib->ntitles;
-	if ((d = opendir(lib->dir)) == NULL) {
+	if ((d = opendir(lib->dir)) == NULL ||
+	    (realdir = realpath(lib->dir, NULL)) == NULL) {
+		if (d != NULL)
+			closedir(d);
 		clear_titles(lib);
 		return -1;
 	}
@@ -171,10 +244,12 @@ library_scan(struct library *lib)
 			if (len > slen && strcmp(de->d_name + len - slen,
 			    suffixes[q]) == 0 &&
 			    title_valid(de->d_name, len - slen))
-				add_file(lib, de->d_name, len - slen, q);
+				add_file(lib, dirfd(d), realdir, de->d_name,
+				    len - slen, q);
 		}
 	}
 	closedir(d);
+	free(realdir);
 	if (lib->ntitles > 1)
 		qsort(lib->titles, lib->ntitles, sizeof *lib->titles,
 		    compare_titles);

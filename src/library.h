@@ -23,6 +23,8 @@ struct library {
 	int			 scanned;
 	struct library_title	*titles;
 	size_t			 ntitles;
+	char			**refused;	/* files said to be refused */
+	size_t			 nrefused;
 };
 
 void			 library_init(struct library *, const char *);

@@ -577,12 +577,15 @@ apply_control(struct player_table *t, struct player_slot *s,
 	STORE(&s->applied_gen, gen);
 }
 
-/* The player process for slot i: play until the end or no viewers. */
+/*
+ * The player process for slot i: play until the end or no viewers. lib is
+ * the master's library, inherited: already scanned, and what it refused
+ * was logged once, by the master.
+ */
 void
-player_main(struct player_table *t, int i, const char *videos_dir)
+player_main(struct player_table *t, int i, struct library *lib)
 {
 	struct player_slot		*s = &t->slots[i];
-	struct library			 lib;
 	const struct library_title	*title;
 	struct video			*v;
 	struct video_info		 info;
@@ -594,8 +597,7 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 	int				 qi, key = 1;
 
 	log_set_prefix("player: ");
-	library_init(&lib, videos_dir);
-	title = library_find(&lib, s->title);
+	title = library_find(lib, s->title);
 	qi = library_quality_index((enum quality)s->quality);
 	if (title == NULL || qi < 0 || title->path[qi] == NULL)
 		finish(t, s, PLAYER_FAILED, "no such video or quality");
@@ -620,7 +622,7 @@ player_main(struct player_table *t, int i, const char *videos_dir)
 		    PLAYER_IDLE_MS)
 			finish(t, s, PLAYER_FREE, NULL);
 		if (LOAD(&s->control_gen) != LOAD(&s->applied_gen)) {
-			apply_control(t, s, &lib, &v, &info);
+			apply_control(t, s, lib, &v, &info);
 			base = util_now_ms();
 			index = video_position(v);
 			key = 1;

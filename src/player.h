@@ -138,7 +138,8 @@ void		 player_master_start(struct player_table *,
 int		 player_master_reap(struct player_table *, pid_t, int);
 void		 player_master_forget_viewer(struct player_table *, pid_t);
 void		 player_master_stop(struct player_table *);
-void		 player_main(struct player_table *, int, const char *)
+struct library;
+void		 player_main(struct player_table *, int, struct library *)
 		    __attribute__((noreturn));
 
 #endif

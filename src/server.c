@@ -122,7 +122,7 @@ spawn_player(void *arg, int i)
 		close(m->broker_listen_fd);
 		if (m->broker_link != -1)
 			close(m->broker_link);
-		player_main(m->players, i, m->cfg->videos_dir);
+		player_main(m->players, i, &m->library);
 	}
 	log_debug("player %d started (pid %ld)", i, (long)pid);
 	return pid;

@@ -138,7 +138,12 @@ def answer(conn, buf, send, videos):
 def main():
     mode = sys.argv[2] if len(sys.argv) > 2 else "fields"
     arg = sys.argv[3] if len(sys.argv) > 3 else None
-    key_jwk = peer.interop.to_jwk(peer.shared_key().public_key())
+    # Listen at once: the key (for eve and the newcomers) is made in the
+    # background, as that takes a while on a loaded machine.
+    keys = []
+    maker = threading.Thread(target=lambda: keys.append(
+        peer.interop.to_jwk(peer.shared_key().public_key())), daemon=True)
+    maker.start()
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("127.0.0.1", 0))
@@ -148,7 +153,10 @@ def main():
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     while True:
         conn, _ = lsock.accept()
-        threading.Thread(target=serve_one, args=(conn, key_jwk, mode, arg),
+        if mode not in ("silent", "drip"):
+            maker.join()
+        threading.Thread(target=serve_one,
+                         args=(conn, keys[0] if keys else None, mode, arg),
                          daemon=True).start()
 
 

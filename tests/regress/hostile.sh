@@ -13,7 +13,7 @@ hostile() {
 	    "$@" >>"$WORK/hostile.log" 2>&1 &
 	PIDS="$PIDS $!"
 	HOSTILE_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ -s "$WORK/hostile.port" ] && break
 		sleep 0.1
 	done

@@ -126,7 +126,7 @@ tm kill-session -t alice
 "$PYTHON3" "$top_srcdir/tests/regress/hostile.py" "$WORK/hostile.port" \
     >"$WORK/hostile.log" 2>&1 &
 PIDS="$PIDS $!"
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	[ -s "$WORK/hostile.port" ] && break
 	sleep 0.1
 done

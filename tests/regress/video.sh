@@ -51,6 +51,18 @@ make_samples() {
 	[ -s "$WORK/whole.mp4" ] || return 1
 	head -c $(($(stat -c %s "$WORK/whole.mp4") * 4 / 10)) \
 	    "$WORK/whole.mp4" >"$VIDEOS/broken_720p.mp4" || status=1
+	# Symbolic links: into the library (served), out of it (refused,
+	# even to a real clip), dangling; and a FIFO, which would block a
+	# decoder that opened it.
+	mkdir -p "$WORK/outside" "$WORK/videos-sibling"
+	cp "$VIDEOS/clip_240p.mp4" "$WORK/outside/secret_240p.mp4"
+	cp "$VIDEOS/clip_240p.mp4" "$WORK/videos-sibling/x.mp4"
+	ln -s clip_240p.mp4 "$VIDEOS/alias_240p.mp4"
+	ln -s /etc/passwd "$VIDEOS/passwd_240p.mp4"
+	ln -s "$WORK/outside/secret_240p.mp4" "$VIDEOS/secret_240p.mp4"
+	ln -s "$VIDEOS/../videos-sibling/x.mp4" "$VIDEOS/sibling_240p.mp4"
+	ln -s nowhere.mp4 "$VIDEOS/dangling_240p.mp4"
+	mkfifo "$VIDEOS/fifo_240p.mp4"
 	# Junk: bytes that are no video at all (seeded, so always the same).
 	"$PYTHON3" -c 'import random, sys
 sys.stdout.buffer.write(random.Random(7).randbytes(100000))' \
@@ -205,6 +217,24 @@ check "videos does not list the junk file" \
     test "$(grep -c '^junk' <<<"$list")" -eq 0
 check "videos does not list a file that is not there yet" \
     test "$(grep -c '^fresh' <<<"$list")" -eq 0
+check "a symbolic link inside the library is served" \
+    grep -qx 'alias 240p 90 30.*' <<<"$list"
+for f in passwd secret sibling dangling fifo; do
+	check "$f: not listed" test "$(grep -c "^$f " <<<"$list")" -eq 0
+done
+check "a link out of the library is refused, saying where it points" \
+    grep -q "library: secret_240p.mp4: a symbolic link out of the library, to $WORK/outside/secret_240p.mp4 (refused)" \
+    "$WORK/server.log"
+check "... and one to a sibling directory with the same prefix" \
+    grep -q "library: sibling_240p.mp4: a symbolic link out of the library" \
+    "$WORK/server.log"
+check "a FIFO is refused as not a regular file" \
+    grep -q "library: fifo_240p.mp4: not a regular file (refused)" \
+    "$WORK/server.log"
+m=$(mark amy)
+say_to amy '{"cmd":"play","name":"secret","quality":"240p"}'
+check "playing a refused file: no-such-video" \
+    wait_since amy "$m" '"code":"no-such-video"' 10
 
 # 2 and 3. Each quality of clip plays to the end at the asked size, paced.
 for spec in "240p 320 180" "720p 640 360" "1440p 800 450"; do
@@ -393,6 +423,10 @@ wait_since amy "$m" '"event":"videos"' 10
 check "a new file appears in the next videos list" \
     grep -qx 'fresh 240p 300 30.*' \
     <<<"$(since amy "$m" | "$PYTHON3" -c "$LIST_VIDEOS")"
+check "each refused file was logged once, scans and players after it" \
+    test "$(grep -c 'library: passwd_240p.mp4: ' "$WORK/server.log")" -eq 1
+check "... and so was the junk file" \
+    test "$(grep -c 'library: junk_240p.mp4: ' "$WORK/server.log")" -eq 1
 
 check "tvchatd is still running" kill -0 "$SERVER_PID"
 finish

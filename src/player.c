@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "library.h"
 #include "log.h"
 #include "player.h"
@@ -400,6 +401,17 @@ player_pin_latest(struct player_slot *s, uint32_t after)
 	return f;
 }
 
+/*
+ * Return 1 if a frame after seq was published with the key flag (the
+ * first after a start or a seek), else 0: a viewer that skipped it marks
+ * the next frame it takes as the key instead.
+ */
+int
+player_keyed_after(struct player_slot *s, uint32_t seq)
+{
+	return LOAD(&s->key_seq) > seq;
+}
+
 /* Release a pinned frame. */
 void
 player_unpin(struct player_frame *f)
@@ -519,6 +531,9 @@ publish(struct player_slot *s, uint32_t seq, const uint8_t *jpeg, size_t len,
 		f->quality = s->quality;
 		f->flags = flags;
 		STORE(&f->seq, seq);
+		/* Before latest: whoever sees this frame sees its key. */
+		if (flags & VIDEO_FLAG_KEY)
+			STORE(&s->key_seq, seq);
 		STORE(&s->latest_index, (uint32_t)(f - s->ring));
 		STORE(&s->position_ms, pts_ms);
 		STORE(&s->latest, seq);
@@ -656,8 +671,8 @@ player_main(struct player_table *t, int i, struct library *lib)
 		if (len <= PLAYER_FRAME_MAX)
 			publish(s, seq, jpeg, len, (uint32_t)llround(
 			    (double)(video_position(v) - 1) * 1000.0 / info.fps),
-			    (key ? 0x01 : 0) | (video_position(v) >=
-			    info.frames ? 0x02 : 0));
+			    (key ? VIDEO_FLAG_KEY : 0) | (video_position(v) >=
+			    info.frames ? VIDEO_FLAG_LAST : 0));
 		else
 			s->dropped++;
 		key = 0;

@@ -63,6 +63,7 @@ struct player_slot {
 	double			fps;
 	int64_t			frames;
 	double			duration;
+	uint32_t		key_seq;	/* newest published with KEY */
 	uint32_t		latest;		/* newest published seq */
 	uint32_t		latest_index;
 	uint32_t		position_ms;	/* of the newest frame */
@@ -133,6 +134,7 @@ struct player_slot *player_get(struct player_table *,
 		    const struct player_ref *);
 struct player_frame *player_pin_latest(struct player_slot *, uint32_t);
 void		 player_unpin(struct player_frame *);
+int		 player_keyed_after(struct player_slot *, uint32_t);
 void		 player_master_start(struct player_table *,
 		    pid_t (*)(void *, int), void *);
 int		 player_master_reap(struct player_table *, pid_t, int);

@@ -621,17 +621,22 @@ offer(struct stream *st, const struct video_header *h, const uint8_t *jpeg,
     size_t len, uint8_t *owned, struct player_frame *pin)
 {
 	struct stream_out	*o = &st->next;
+	struct video_header	 hh = *h;
 
 	if (o->used) {
-		/* The client has not taken the last one: the newest wins. */
+		/* The client has not taken the last one: the newest wins,
+		 * and is the key frame if the one it replaces was. */
 		st->dropped++;
 		st->window_drops++;
+		if (o->key)
+			hh.flags |= VIDEO_FLAG_KEY;
 		out_release(o);
 	}
 	o->used = 1;
+	o->key = (hh.flags & VIDEO_FLAG_KEY) != 0;
 	frame_encode_header(o->head, FRAME_TYPE_VIDEO,
 	    (uint32_t)(VIDEO_HEADER_LEN + len));
-	frame_video_encode(o->head + FRAME_HEADER_LEN, h);
+	frame_video_encode(o->head + FRAME_HEADER_LEN, &hh);
 	o->data = jpeg;
 	o->len = len;
 	o->off = 0;
@@ -727,7 +732,8 @@ shared_tick(struct stream *st)
 		h.width = f->width;
 		h.height = f->height;
 		h.quality = f->quality;
-		h.flags = f->flags | (st->key ? VIDEO_FLAG_KEY : 0);
+		h.flags = f->flags | (st->key || player_keyed_after(s,
+		    st->shared_seq) ? VIDEO_FLAG_KEY : 0);
 		st->key = 0;
 		st->shared_seq = f->seq;
 		st->shared_pts_ms = f->pts_ms;

@@ -25,6 +25,7 @@ struct stream_out {
 	size_t			 off;		/* bytes of head+data written */
 	uint8_t			*owned;		/* data to free, or NULL */
 	struct player_frame	*pin;		/* frame to unpin, or NULL */
+	int			 key;		/* it has VIDEO_FLAG_KEY */
 };
 
 struct stream {

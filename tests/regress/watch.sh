@@ -62,6 +62,42 @@ for u in ann bob; do
 	    test "${pts:-0}" -ge 20000 -a "${pts:-0}" -le 23000
 done
 
+# After every seek each viewer's first frame of the new position is a key
+# frame, even when its session skipped the player's own key frame.
+missing=""
+for to in 2 5 3 7 1 6; do
+	ma=$(mark ann)
+	mb=$(mark bob)
+	by=ann
+	[ $((to % 2)) -eq 0 ] && by=bob
+	say_to "$by" "{\"cmd\":\"seek\",\"to\":$to}"
+	for u in ann bob; do
+		wait_for "$WORK/$u.out" "\"action\":\"seek\",\"by\":\"$by\",\"to\":$to" 5
+	done
+	sleep 0.8
+	for u in ann bob; do
+		m=$ma
+		[ "$u" = bob ] && m=$mb
+		key=$(since "$u" "$m" | "$PYTHON3" -c '
+import json, sys
+to = int(sys.argv[1]) * 1000
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev.get("event") == "frame" and to <= ev["pts"] < to + 1000:
+        print("key" if ev["key"] else "nokey", ev["pts"])
+        break
+else:
+    print("none")' "$to")
+		case $key in
+		key*) ;;
+		*) missing="$missing $u@$to:$key" ;;
+		esac
+	done
+done
+check "the first frame after each of 12 seeks is a key frame" \
+    test -z "$missing"
+[ -n "$missing" ] && echo "# not keyed:$missing"
+
 mb=$(mark bob)
 say_to bob '{"cmd":"quality","quality":"720p"}'
 check "ann is told that bob changed the quality" \

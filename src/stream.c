@@ -133,6 +133,34 @@ reschedule(struct stream *st, int64_t now)
 }
 
 /*
+ * Set the size of a picture we encode ourselves from the size asked for:
+ * no larger than the source, nor than STREAM_SIZE_MAX_W x _H, scaled
+ * down keeping the asked proportions. A client asking 4096x4096 of a
+ * 1440p video made the server encode 16 megapixels a frame.
+ */
+static void
+fit_size(struct stream *st)
+{
+	double	f = 1.0;
+	int	maxw = STREAM_SIZE_MAX_W, maxh = STREAM_SIZE_MAX_H;
+
+	if (st->info.width > 0 && st->info.width < maxw)
+		maxw = st->info.width;
+	if (st->info.height > 0 && st->info.height < maxh)
+		maxh = st->info.height;
+	if (st->want_w > maxw)
+		f = (double)maxw / st->want_w;
+	if (st->want_h * f > maxh)
+		f = (double)maxh / st->want_h;
+	st->w = (int)(st->want_w * f);
+	st->h = (int)(st->want_h * f);
+	if (st->w < 1)
+		st->w = 1;
+	if (st->h < 1)
+		st->h = 1;
+}
+
+/*
  * Open quality index qi of the current title at time `at` (seconds).
  * Returns 0, or -1 after telling the client (the old video stays).
  */
@@ -158,6 +186,7 @@ open_quality(struct stream *st, int qi, double at, int64_t now)
 		return -1;
 	}
 	video_get_info(v, &st->info);
+	fit_size(st);
 	frame = (int64_t)llround(at * st->info.fps);
 	if (frame > 0 && video_seek(v, frame, err) != 0) {
 		video_close(v);
@@ -219,8 +248,8 @@ share(struct stream *st, const struct library_title *t, int qi, int w, int h)
 	st->qi = qi;
 	st->info = t->info[qi];
 	st->frame_ms = 1000.0 / st->info.fps;
-	st->w = w;
-	st->h = h;
+	st->w = st->want_w = w;
+	st->h = st->want_h = h;
 }
 
 /*
@@ -299,8 +328,10 @@ play(struct stream *st, json_object *m, int64_t now)
 	}
 	end_stream(st, "stopped", "another video was started");
 	snprintf(st->name, sizeof st->name, "%s", t->name);
-	st->w = json_object_get_int(json_object_array_get_idx(size, 0));
-	st->h = json_object_get_int(json_object_array_get_idx(size, 1));
+	st->w = st->want_w = json_object_get_int(
+	    json_object_array_get_idx(size, 0));
+	st->h = st->want_h = json_object_get_int(
+	    json_object_array_get_idx(size, 1));
 	if (q != QUALITY_AUTO && join_player(st, t, qi,
 	    msg_get_num(m, "start", 0), now) == 0)
 		return;
@@ -548,8 +579,11 @@ stream_request(struct stream *st, json_object *m, int64_t now)
 		set_quality(st, m, now);
 	else if (strcmp(type, "resize") == 0) {
 		size = msg_get(m, "size");
-		st->w = json_object_get_int(json_object_array_get_idx(size, 0));
-		st->h = json_object_get_int(json_object_array_get_idx(size, 1));
+		st->want_w = json_object_get_int(json_object_array_get_idx(size,
+		    0));
+		st->want_h = json_object_get_int(json_object_array_get_idx(size,
+		    1));
+		fit_size(st);
 		announce(st);
 	}
 }

@@ -12,6 +12,9 @@
 #include "video.h"
 
 #define STREAM_JPEG_QUALITY	80
+/* The largest picture a stream of one's own is encoded at. */
+#define STREAM_SIZE_MAX_W	2560
+#define STREAM_SIZE_MAX_H	1440
 
 typedef void (*stream_send_fn)(void *, json_object *);
 
@@ -38,7 +41,8 @@ struct stream {
 	char			 name[VIDEO_NAME_MAX_LEN + 1];
 	int			 qi;		/* quality index 0..2 */
 	int			 auto_quality;
-	int			 w, h;
+	int			 w, h;		/* the picture sent */
+	int			 want_w, want_h;	/* as asked */
 	struct video		*v;
 	struct video_info	 info;
 	double			 frame_ms;

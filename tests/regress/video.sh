@@ -231,6 +231,23 @@ check "... and one to a sibling directory with the same prefix" \
 check "a FIFO is refused as not a regular file" \
     grep -q "library: fifo_240p.mp4: not a regular file (refused)" \
     "$WORK/server.log"
+# A stream of one's own is never encoded larger than its source, nor
+# than 2560x1440: a huge size is scaled down, keeping its proportions.
+for spec in "240p 4096 4096 240 240" "1440p 4096 2304 2560 1440" \
+    "720p 1000 4000 180 720" "240p 200 100 200 100"; do
+	set -- $spec
+	m=$(mark amy)
+	say_to amy "{\"cmd\":\"play\",\"name\":\"clip\",\"quality\":\"$1\",\"size\":[$2,$3]}"
+	wait_since amy "$m" '"event":"frame"' 10
+	got=$(since amy "$m" | grep -m1 '"event":"stream",' | "$PYTHON3" -c '
+import json, sys; e = json.loads(sys.stdin.read()); print(e["w"], e["h"])')
+	fr=$(since amy "$m" | grep -m1 '"event":"frame"' | "$PYTHON3" -c '
+import json, sys; e = json.loads(sys.stdin.read()); print(e["w"], e["h"])')
+	check "$1 asked at $2x$3: announced and sent at $4x$5 ($got, $fr)" \
+	    test "$got" = "$4 $5" -a "$fr" = "$4 $5"
+	say_to amy '{"cmd":"stop"}'
+done
+
 m=$(mark amy)
 say_to amy '{"cmd":"play","name":"secret","quality":"240p"}'
 check "playing a refused file: no-such-video" \

@@ -1806,6 +1806,11 @@ test_int_above_int64_refused(void **state)
 	    MSG);
 	assert_int_equal(parse_mutated(b_chat_deliver, "ts",
 	    "18446744073709551616", TC, "ts 2^64"), MSG);
+	/* A hello's version out of range is "version", however large. */
+	assert_int_equal(parse_mutated(b_hello, "version",
+	    "9223372036854775808", TS, "version 2^63"), PROTO_E_VERSION);
+	assert_int_equal(parse_mutated(b_hello, "version",
+	    "100000000000000000000000", TS, "version 10^23"), PROTO_E_VERSION);
 }
 
 int

@@ -23,11 +23,13 @@
 #include "ipc.h"
 #include "log.h"
 #include "server.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define BROKER_CONN_QUEUE	16384	/* packets queued to one session */
 #define BROKER_PENDING_MAX	1024	/* held for an unregistered session */
 #define BROKER_SWEEP_MS		1000
+#define BROKER_ACCEPT_PAUSE_MS	100	/* after running out of descriptors */
 #define BROKER_MASTER_SLOT	(-1)
 
 struct broker_conn {
@@ -50,6 +52,8 @@ struct broker {
 	struct pktq		*pending;	/* per slot, until it registers */
 	uint32_t		*pending_gen;	/* generation they are for */
 	size_t			 npending;	/* slots with pending packets */
+	int64_t			 accept_paused_until;	/* ms, monotonic */
+	int			 out_of_fds;	/* this shortage is logged */
 	volatile sig_atomic_t	 quit;
 	pid_t			 master;
 	struct cluster		*cluster;	/* NULL: a single node */
@@ -64,7 +68,11 @@ on_term(int sig)
 	broker.quit = 1;
 }
 
-/* Accept every pending connection. */
+/*
+ * Accept every pending connection. Out of descriptors, accepting pauses
+ * for a moment (logged once per shortage) rather than spin on a listening
+ * socket that stays readable; the sessions wait in its backlog meanwhile.
+ */
 static void
 accept_conns(struct broker *b)
 {
@@ -76,10 +84,17 @@ accept_conns(struct broker *b)
 		if (fd == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE) {
+				if (!b->out_of_fds)
+					log_warn("accept: session links wait");
+				b->out_of_fds = 1;
+				b->accept_paused_until = util_now_ms() +
+				    BROKER_ACCEPT_PAUSE_MS;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("accept");
 			return;
 		}
+		b->out_of_fds = 0;
 		if (b->nconns == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 64;
 			b->conns = xreallocarray(b->conns, b->cap,
@@ -195,6 +210,8 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	struct ucred		 cred;
 	socklen_t		 len = sizeof cred;
 	struct presence_slot	*slot;
+	uint8_t			*ack;
+	size_t			 acklen;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return;
@@ -222,6 +239,13 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	c->slot = h->slot;
 	c->generation = h->generation;
 	c->pid = cred.pid;
+	/* The session is told, so that it knows its link is in use. */
+	if (h->slot >= 0) {
+		ack = ipc_packet(IPC_REGISTERED, h->slot, h->generation, NULL,
+		    0, &acklen);
+		if (ipc_send_now(c->fd, &c->q, ack, acklen) == -2)
+			log_warnx("slot %d: queue full", h->slot);
+	}
 	/* Hand over what waited for this session, in order. */
 	if (h->slot >= 0 && b->pending[h->slot].count > 0) {
 		struct pktq *q = &b->pending[h->slot];
@@ -422,6 +446,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	struct pollfd		*pfd = NULL;
 	size_t			 pcap = 0, n, nc = 0;
 	int			 timeout;
+	int64_t			 now;
 
 	memset(b, 0, sizeof *b);
 	b->cfg = cfg;
@@ -461,13 +486,18 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 			pcap = (n + CLUSTER_POLLFDS) * 2;
 			pfd = xreallocarray(pfd, pcap, sizeof *pfd);
 		}
-		pfd[0] = (struct pollfd){ b->listen_fd, POLLIN, 0 };
+		now = util_now_ms();
+		pfd[0] = (struct pollfd){ now < b->accept_paused_until ? -1 :
+		    b->listen_fd, POLLIN, 0 };
 		for (size_t i = 0; i < b->nconns; i++) {
 			pfd[i + 1] = (struct pollfd){ b->conns[i].fd, POLLIN, 0 };
 			if (b->conns[i].q.count > 0)
 				pfd[i + 1].events |= POLLOUT;
 		}
 		timeout = b->npending > 0 ? BROKER_SWEEP_MS : -1;
+		if (now < b->accept_paused_until && (timeout == -1 ||
+		    b->accept_paused_until - now < timeout))
+			timeout = (int)(b->accept_paused_until - now);
 #ifdef HAVE_HIREDIS
 		if (b->cluster != NULL) {
 			nc = cluster_pollfds(b->cluster, pfd + n);

@@ -5,7 +5,6 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,7 +130,7 @@ ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
 	memcpy(h, p, sizeof *h);
 	if (h->len != len - sizeof *h || h->len > IPC_MAX_PAYLOAD)
 		return -1;
-	if (h->kind < IPC_REGISTER || h->kind > IPC_CLAIMED)
+	if (h->kind < IPC_REGISTER || h->kind > IPC_REGISTERED)
 		return -1;
 	*payload = p + sizeof *h;
 	return 0;
@@ -212,17 +211,16 @@ ipc_connect(const char *path)
 
 	if (unix_address(&sun, path) != 0)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
+	/* Non-blocking even here: when the listener's backlog is full (it
+	 * cannot keep up or accept), this fails with EAGAIN instead of
+	 * stalling the caller, who tries again later. */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
 		close(fd);
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-		close(fd);
-		return -1;
-	}
 	return fd;
 }

@@ -17,6 +17,7 @@ enum ipc_kind {
 	IPC_BROADCAST = 3,	/* to every registered session but the sender */
 	IPC_CLAIM = 4,		/* session -> broker: claim my name cluster-wide */
 	IPC_CLAIMED = 5,	/* broker -> session: flags = enum proto_error */
+	IPC_REGISTERED = 6,	/* broker -> session: the REGISTER was taken */
 };
 
 struct ipc_header {

@@ -73,7 +73,7 @@ enum proto_error {
 	PROTO_E_TIMEOUT,	/* "timeout" */
 	PROTO_E_SHUTDOWN,	/* "shutdown" */
 	PROTO_E_INTERNAL,	/* "internal" */
-	PROTO_E_UNAVAILABLE,	/* "unavailable": the cluster is out of reach */
+	PROTO_E_UNAVAILABLE,	/* "unavailable": cannot serve now; try again */
 	PROTO_E_COUNT
 };
 

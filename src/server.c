@@ -1,6 +1,9 @@
 /*
  * The tvchatd master: creates the presence table and the broker's socket,
  * forks the broker, accepts connections and forks one session for each.
+ * Connections still in their handshake ("startups") are capped overall and
+ * per source address, as OpenSSH's MaxStartups and PerSourceMaxStartups
+ * do; a session tells the master through a pipe once it holds a slot.
  * It reaps children from a SIGCHLD flag, repairs the table after a crashed
  * session (also one that died holding the lock) and announces its leave,
  * restarts a dead broker, and on SIGTERM/SIGINT tells every session to say
@@ -22,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +43,31 @@
 #include "xmalloc.h"
 
 #define SHUTDOWN_GRACE_MS	3000
-#define SESSION_SLACK		16	/* handshakes beyond max_clients */
+#define STARTUP_STALE_MS	2000	/* a handshake this old may give way */
+#define ACCEPT_BATCH		64	/* connections per wake-up */
+#define ACCEPT_PAUSE_MS		100	/* after running out of descriptors */
+#define REFUSALS_LOG_MS		1000	/* one line about refusals a second */
+#define LISTEN_BACKLOG		4096
+
+/* Where a connection comes from: an IPv4 address or an IPv6 /64 prefix. */
+struct source {
+	int		v6;
+	uint64_t	bits;
+};
+
+/* A session that has not finished its handshake. */
+struct startup {
+	pid_t		pid;
+	struct source	src;
+	int64_t		since;	/* ms, monotonic: when it was accepted */
+};
+
+/* The pids of all sessions: open addressing, 0 marks an empty place. */
+struct pidset {
+	pid_t		*pids;
+	size_t		 cap;	/* 0 or a power of two */
+	size_t		 count;
+};
 
 struct master {
 	struct server_config	*cfg;
@@ -51,10 +79,20 @@ struct master {
 	pid_t			 broker_pid;
 	int			 broker_link;
 	struct pktq		 to_broker;
-	pid_t			*sessions;
-	size_t			 nsessions;
-	size_t			 session_cap;
+	struct pidset		 sessions;
+	struct startup		*startups;	/* at most cfg->startups_full */
+	size_t			 nstartups;
+	int			 login_pipe[2];	/* sessions in: their pids */
+	int			 spare_fd;	/* freed to refuse on EMFILE */
+	int			 out_of_fds;	/* this shortage is logged */
+	int64_t			 accept_paused_until;
+	unsigned long		 refused_all, refused_source, evicted;
+	int64_t			 refusals_logged_at;
 };
+
+/* What a new child keeps of the master's descriptors (child_close()). */
+#define KEEP_BROKER_SOCKET	0x1
+#define KEEP_LOGIN_PIPE		0x2
 
 static int			 signal_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t	 got_chld, got_term, got_player;
@@ -105,6 +143,22 @@ child_signals(pid_t master)
 	close(signal_pipe[1]);
 }
 
+/* Close, in a freshly forked child, the master's descriptors but keep. */
+static void
+child_close(struct master *m, int keep)
+{
+	close(m->listen_fd);
+	if (!(keep & KEEP_BROKER_SOCKET))
+		close(m->broker_listen_fd);
+	if (m->broker_link != -1)
+		close(m->broker_link);
+	close(m->login_pipe[0]);
+	if (!(keep & KEEP_LOGIN_PIPE))
+		close(m->login_pipe[1]);
+	if (m->spare_fd != -1)
+		close(m->spare_fd);
+}
+
 /* Fork a player for slot i of the player table; return its pid or -1. */
 static pid_t
 spawn_player(void *arg, int i)
@@ -118,10 +172,7 @@ spawn_player(void *arg, int i)
 	}
 	if (pid == 0) {
 		child_signals(master_pid);
-		close(m->listen_fd);
-		close(m->broker_listen_fd);
-		if (m->broker_link != -1)
-			close(m->broker_link);
+		child_close(m, 0);
 		player_main(m->players, i, &m->library);
 	}
 	log_debug("player %d started (pid %ld)", i, (long)pid);
@@ -140,9 +191,7 @@ start_broker(struct master *m)
 	}
 	if (pid == 0) {
 		child_signals(master_pid);
-		close(m->listen_fd);
-		if (m->broker_link != -1)
-			close(m->broker_link);
+		child_close(m, KEEP_BROKER_SOCKET);
 		broker_main(m->cfg, &m->presence, m->players,
 		    m->broker_listen_fd);
 	}
@@ -195,36 +244,140 @@ announce_leave(struct master *m, const char *name, const char *reason)
 	buf_free(&b);
 }
 
-/* Forget a session pid; return 1 if it was one of ours. */
-static int
-forget_session(struct master *m, pid_t pid)
+/* Return the place where pid's search starts in a set of cap places. */
+static size_t
+pidset_home(pid_t pid, size_t cap)
 {
-	for (size_t i = 0; i < m->nsessions; i++) {
-		if (m->sessions[i] == pid) {
-			m->sessions[i] = m->sessions[--m->nsessions];
-			return 1;
+	return (size_t)((uint32_t)pid * 2654435761u) & (cap - 1);
+}
+
+/* Add pid to the set, which grows so as to stay at most half full. */
+static void
+pidset_add(struct pidset *s, pid_t pid)
+{
+	struct pidset	bigger;
+	size_t		i;
+
+	if (2 * (s->count + 1) > s->cap) {
+		bigger.cap = s->cap ? 2 * s->cap : 256;
+		bigger.count = 0;
+		bigger.pids = xcalloc(bigger.cap, sizeof *bigger.pids);
+		for (i = 0; i < s->cap; i++)
+			if (s->pids[i] != 0)
+				pidset_add(&bigger, s->pids[i]);
+		free(s->pids);
+		*s = bigger;
+	}
+	for (i = pidset_home(pid, s->cap); s->pids[i] != 0;
+	    i = (i + 1) & (s->cap - 1))
+		;
+	s->pids[i] = pid;
+	s->count++;
+}
+
+/* Remove pid from the set; return 1 if it was there. */
+static int
+pidset_remove(struct pidset *s, pid_t pid)
+{
+	size_t	i, j, mask = s->cap - 1;
+
+	if (s->cap == 0)
+		return 0;
+	for (i = pidset_home(pid, s->cap); s->pids[i] != pid;
+	    i = (i + 1) & mask)
+		if (s->pids[i] == 0)
+			return 0;
+	/* Pull later members of the run back over the hole, each one that
+	 * would otherwise no longer be found from its home place. */
+	for (j = (i + 1) & mask; s->pids[j] != 0; j = (j + 1) & mask) {
+		if (((j - pidset_home(s->pids[j], s->cap)) & mask) >=
+		    ((j - i) & mask)) {
+			s->pids[i] = s->pids[j];
+			i = j;
 		}
 	}
-	return 0;
+	s->pids[i] = 0;
+	s->count--;
+	return 1;
+}
+
+/* Return the source of a peer: its IPv4 address, or its IPv6 /64. */
+static struct source
+source_of(const struct sockaddr_storage *ss)
+{
+	struct source	 src = { 0, 0 };
+	const uint8_t	*a;
+	int		 n = 4;
+
+	if (ss->ss_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr))
+			a += 12;
+		else {
+			src.v6 = 1;
+			n = 8;
+		}
+	} else
+		a = (const uint8_t *)
+		    &((const struct sockaddr_in *)ss)->sin_addr;
+	for (int i = 0; i < n; i++)
+		src.bits = src.bits << 8 | a[i];
+	return src;
+}
+
+/* Forget startup i: it logged in, gave way or died. */
+static void
+startup_remove(struct master *m, size_t i)
+{
+	m->startups[i] = m->startups[--m->nstartups];
+}
+
+/* Forget pid as a startup if it was one; unknown pids are ignored. */
+static void
+startup_done(struct master *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->nstartups; i++) {
+		if (m->startups[i].pid == pid) {
+			startup_remove(m, i);
+			return;
+		}
+	}
 }
 
 /*
- * Reap every dead child. A process that died holding the table's lock is
- * repaired first, so that freeing the others' slots cannot wait on it.
+ * Read the pids of sessions that now hold a slot in the presence table:
+ * their handshake is over. Each pid was written at once (fewer bytes than
+ * PIPE_BUF), so reads return whole pids.
  */
 static void
-reap(struct master *m)
+read_logins(struct master *m)
 {
-	pid_t			dead[256];
-	int			status[256], n = 0;
+	pid_t	pids[256];
+	ssize_t	n;
+
+	for (;;) {
+		n = read(m->login_pipe[0], pids, sizeof pids);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (size_t i = 0; i < (size_t)n / sizeof *pids; i++)
+			startup_done(m, pids[i]);
+	}
+}
+
+/*
+ * Handle n children that died with status: a process that died holding
+ * the table's lock is repaired first, so that freeing the others' slots
+ * cannot wait on it.
+ */
+static void
+reap_batch(struct master *m, pid_t *dead, int *status, int n)
+{
 	struct presence_slot	gone;
 	pid_t			pid, holder;
-	int			st;
 
-	while (n < 256 && (pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		dead[n] = pid;
-		status[n++] = st;
-	}
 	holder = m->presence.hdr->holder;
 	for (int i = 0; i < n; i++) {
 		if (dead[i] == holder && i != 0) {
@@ -260,7 +413,8 @@ reap(struct master *m)
 		if (m->players != NULL &&
 		    player_master_reap(m->players, pid, status[i]))
 			continue;
-		forget_session(m, pid);
+		if (pidset_remove(&m->sessions, pid))
+			startup_done(m, pid);
 		if (m->players != NULL)
 			player_master_forget_viewer(m->players, pid);
 		if (pid == holder)
@@ -278,6 +432,27 @@ reap(struct master *m)
 	}
 }
 
+/* Reap every dead child, in batches, until none is left to wait for. */
+static void
+reap(struct master *m)
+{
+	pid_t	dead[256];
+	int	status[256], n, st;
+	pid_t	pid;
+
+	do {
+		n = 0;
+		while (n < 256 && (pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			dead[n] = pid;
+			status[n++] = st;
+		}
+		/* What the dead wrote to the login pipe is read before their
+		 * pids are forgotten, so before a new session reuses one. */
+		read_logins(m);
+		reap_batch(m, dead, status, n);
+	} while (n == 256);
+}
+
 /* Write a small error to a fresh connection we cannot serve, and close. */
 static void
 refuse(int fd, enum proto_error code, const char *text)
@@ -285,6 +460,7 @@ refuse(int fd, enum proto_error code, const char *text)
 	struct buf	b;
 
 	buf_init(&b, 1024);
+	/* The socket is non-blocking: what does not fit is not waited for. */
 	if (msg_encode_free(msg_error(code, text), &b) == 0 &&
 	    write(fd, buf_ptr(&b), buf_len(&b)) == -1) {
 		/* Nothing more to do for a client that is already gone. */
@@ -294,74 +470,210 @@ refuse(int fd, enum proto_error code, const char *text)
 	close(fd);
 }
 
-/* Accept pending connections, forking a session for each. */
+/*
+ * Return 1 if a new connection should be refused with n startups: never
+ * below start, always from full on, and in between with a probability
+ * rising linearly from rate% (OpenSSH's drop_connection()).
+ */
+static int
+startups_drop(const struct server_config *cfg, size_t n)
+{
+	unsigned int	p;
+	uint32_t	r;
+
+	if (n < cfg->startups_start)
+		return 0;
+	if (n >= cfg->startups_full)
+		return 1;
+	p = 100 - cfg->startups_rate;
+	p *= (unsigned int)n - cfg->startups_start;
+	p /= cfg->startups_full - cfg->startups_start;
+	p += cfg->startups_rate;
+	crypto_random((uint8_t *)&r, sizeof r);
+	return r % 100 < p;
+}
+
+/* Kill startup i if it is stale, to make room; return 1 if it was. */
+static int
+evict_stale(struct master *m, size_t i, int64_t now)
+{
+	if (i >= m->nstartups || now - m->startups[i].since <= STARTUP_STALE_MS)
+		return 0;
+	/* It holds no slot yet and nobody waits on it: it can just go (one
+	 * that raced into a slot is repaired by reap(), as after a crash). */
+	kill(m->startups[i].pid, SIGKILL);
+	startup_remove(m, i);
+	m->evicted++;
+	return 1;
+}
+
+/*
+ * Decide whether a connection from src may start a session: at most
+ * per_source_startups handshakes from one source and startups_full in
+ * all, with early random refusals from startups_start on. A connection
+ * that a full cap would refuse takes the place of that cap's oldest
+ * handshake instead if it is stale. Returns NULL to admit, else why not.
+ */
+static const char *
+admit(struct master *m, const struct source *src, int64_t now)
+{
+	const struct server_config	*cfg = m->cfg;
+	size_t				 oldest = SIZE_MAX;
+	size_t				 mine = SIZE_MAX, nmine = 0;
+
+	for (size_t i = 0; i < m->nstartups; i++) {
+		const struct startup *st = &m->startups[i];
+
+		if (oldest == SIZE_MAX || st->since < m->startups[oldest].since)
+			oldest = i;
+		if (st->src.v6 != src->v6 || st->src.bits != src->bits)
+			continue;
+		nmine++;
+		if (mine == SIZE_MAX || st->since < m->startups[mine].since)
+			mine = i;
+	}
+	if (cfg->per_source_startups > 0 && nmine >= cfg->per_source_startups) {
+		if (evict_stale(m, mine, now))
+			return NULL;
+		m->refused_source++;
+		return "too many connections from your address are logging in; "
+		    "try again";
+	}
+	if (startups_drop(cfg, m->nstartups)) {
+		if (m->nstartups >= cfg->startups_full &&
+		    evict_stale(m, oldest, now))
+			return NULL;
+		m->refused_all++;
+		return "too many connections are logging in; try again";
+	}
+	return NULL;
+}
+
+/* Log the refusals since the last such line: at most one a second. */
+static void
+log_refusals(struct master *m, int64_t now)
+{
+	if (m->refused_all + m->refused_source + m->evicted == 0 ||
+	    now < m->refusals_logged_at + REFUSALS_LOG_MS)
+		return;
+	log_warnx("refused %lu connections (%lu over --max-startups, %lu over "
+	    "--per-source-startups), dropped %lu stalled handshakes; %zu in "
+	    "their handshake now", m->refused_all + m->refused_source,
+	    m->refused_all, m->refused_source, m->evicted, m->nstartups);
+	m->refused_all = m->refused_source = m->evicted = 0;
+	m->refusals_logged_at = now;
+}
+
+/*
+ * accept() ran out of descriptors: refuse one waiting connection through
+ * the spare descriptor, and pause accepting instead of spinning on a
+ * listening socket that stays readable. Logs once per shortage.
+ */
+static void
+out_of_fds(struct master *m)
+{
+	int	fd;
+
+	if (!m->out_of_fds)
+		log_warn("accept: out of descriptors; pausing new connections");
+	m->out_of_fds = 1;
+	m->accept_paused_until = util_now_ms() + ACCEPT_PAUSE_MS;
+	if (m->spare_fd == -1)
+		return;
+	close(m->spare_fd);
+	fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd != -1)
+		refuse(fd, PROTO_E_UNAVAILABLE, "the server is out of file "
+		    "descriptors; try again");
+	m->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Fork a session for connection fd from ss; return its pid, or -1. */
+static pid_t
+start_session(struct master *m, int fd, const struct sockaddr_storage *ss)
+{
+	struct session_env	 env;
+	char			 host[INET6_ADDRSTRLEN];
+	int			 one = 1, port;
+	pid_t			 pid;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	memset(&env, 0, sizeof env);
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		port = ntohs(s4->sin_port);
+	}
+	snprintf(env.peer, sizeof env.peer, "%s:%d", host, port);
+	/* Sessions inherit a fresh scan (only a stat if unchanged). */
+	library_scan(&m->library);
+	if ((pid = fork()) == -1) {
+		log_warn("fork session");
+		return -1;
+	}
+	if (pid == 0) {
+		child_signals(master_pid);
+		child_close(m, KEEP_LOGIN_PIPE);
+		env.cfg = m->cfg;
+		env.presence = &m->presence;
+		env.library = &m->library;
+		env.players = m->players;
+		env.client_fd = fd;
+		env.login_fd = m->login_pipe[1];
+		session_main(&env);
+	}
+	log_debug("session %ld for %s", (long)pid, env.peer);
+	return pid;
+}
+
+/* Accept pending connections (a batch), forking a session for each. */
 static void
 accept_clients(struct master *m)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
-	struct session_env	 env;
-	char			 host[INET6_ADDRSTRLEN];
-	int			 fd, one = 1, port;
+	struct source		 src;
+	const char		*why;
+	int64_t			 now;
+	int			 fd;
 	pid_t			 pid;
 
-	for (;;) {
+	/* A session that has just logged in is not to be taken for a
+	 * stalled handshake. */
+	read_logins(m);
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		sl = sizeof ss;
 		fd = accept4(m->listen_fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE)
+				out_of_fds(m);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("accept");
 			return;
 		}
-		if (m->nsessions >= m->cfg->max_clients + SESSION_SLACK) {
-			refuse(fd, PROTO_E_SERVER_FULL, "the server is full");
+		m->out_of_fds = 0;
+		src = source_of(&ss);
+		now = util_now_ms();
+		if ((why = admit(m, &src, now)) != NULL) {
+			refuse(fd, PROTO_E_UNAVAILABLE, why);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		memset(&env, 0, sizeof env);
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-			port = ntohs(s6->sin6_port);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-			port = ntohs(s4->sin_port);
-		}
-		snprintf(env.peer, sizeof env.peer, "%s:%d", host, port);
-		/* Sessions inherit a fresh scan (only a stat if unchanged). */
-		library_scan(&m->library);
-		if ((pid = fork()) == -1) {
-			log_warn("fork session");
+		if ((pid = start_session(m, fd, &ss)) == -1) {
 			refuse(fd, PROTO_E_INTERNAL, "cannot start a session");
 			continue;
 		}
-		if (pid == 0) {
-			child_signals(master_pid);
-			close(m->listen_fd);
-			close(m->broker_listen_fd);
-			if (m->broker_link != -1)
-				close(m->broker_link);
-			env.cfg = m->cfg;
-			env.presence = &m->presence;
-			env.library = &m->library;
-			env.players = m->players;
-			env.client_fd = fd;
-			session_main(&env);
-		}
 		close(fd);
-		if (m->nsessions == m->session_cap) {
-			m->session_cap = m->session_cap ? m->session_cap * 2 : 64;
-			m->sessions = xreallocarray(m->sessions, m->session_cap,
-			    sizeof *m->sessions);
-		}
-		m->sessions[m->nsessions++] = pid;
-		log_debug("session %ld for %s", (long)pid, env.peer);
+		pidset_add(&m->sessions, pid);
+		m->startups[m->nstartups++] = (struct startup){ pid, src, now };
 	}
 }
 
@@ -397,7 +709,11 @@ server_listen(const struct server_config *cfg)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, sa, sl) != 0)
 		fatal("cannot listen on %s port %d", cfg->address, cfg->port);
-	if (listen(fd, 512) != 0)
+	/* A deep backlog (the kernel caps it at net.core.somaxconn): in a
+	 * burst of connections the ones we refuse at once would otherwise
+	 * crowd out users, whose dropped SYNs are sent again only seconds
+	 * later. */
+	if (listen(fd, LISTEN_BACKLOG) != 0)
 		fatal("listen");
 	return fd;
 }
@@ -420,18 +736,26 @@ make_runtime_dir(struct server_config *cfg)
 	    cfg->runtime_dir);
 }
 
+/* Send sig to every session. */
+static void
+signal_sessions(struct master *m, int sig)
+{
+	for (size_t i = 0; i < m->sessions.cap; i++)
+		if (m->sessions.pids[i] != 0)
+			kill(m->sessions.pids[i], sig);
+}
+
 /* Tell every session to say goodbye, wait for them, stop the broker. */
 static void
 shut_down(struct master *m)
 {
 	int64_t		until;
 
-	log_info("shutting down: %zu sessions", m->nsessions);
+	log_info("shutting down: %zu sessions", m->sessions.count);
 	close(m->listen_fd);
-	for (size_t i = 0; i < m->nsessions; i++)
-		kill(m->sessions[i], SIGTERM);
+	signal_sessions(m, SIGTERM);
 	until = util_now_ms() + SHUTDOWN_GRACE_MS;
-	while (m->nsessions > 0) {
+	while (m->sessions.count > 0) {
 		struct pollfd	pfd = { signal_pipe[0], POLLIN, 0 };
 		char		sink[64];
 		int64_t		now;
@@ -445,8 +769,7 @@ shut_down(struct master *m)
 			break;
 		reap(m);
 	}
-	for (size_t i = 0; i < m->nsessions; i++)
-		kill(m->sessions[i], SIGKILL);
+	signal_sessions(m, SIGKILL);
 	if (m->players != NULL)
 		player_master_stop(m->players);
 	if (m->broker_pid > 0)
@@ -461,7 +784,12 @@ shut_down(struct master *m)
 		close(m->broker_link);
 	close(m->broker_listen_fd);
 	pktq_free(&m->to_broker);
-	free(m->sessions);
+	close(m->login_pipe[0]);
+	close(m->login_pipe[1]);
+	if (m->spare_fd != -1)
+		close(m->spare_fd);
+	free(m->sessions.pids);
+	free(m->startups);
 	library_free(&m->library);
 	if (m->cfg->pid_file != NULL)
 		unlink(m->cfg->pid_file);
@@ -480,6 +808,31 @@ remote_capacity(const struct server_config *cfg)
 	    PRESENCE_MAX_SLOTS - cfg->max_clients : n;
 }
 
+/* Lower *timeout (ms, -1 for none) to at most ms from now. */
+static void
+sooner(int64_t *timeout, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (*timeout == -1 || ms < *timeout)
+		*timeout = ms;
+}
+
+/* Return how long the master's loop may sleep: ms, or -1 for no limit. */
+static int
+loop_timeout(const struct master *m, int64_t now)
+{
+	int64_t	timeout = -1;
+
+	if (m->to_broker.count > 0 && m->broker_link == -1)
+		sooner(&timeout, 100);	/* the broker restarts */
+	if (m->accept_paused_until > now)
+		sooner(&timeout, m->accept_paused_until - now);
+	if (m->refused_all + m->refused_source + m->evicted > 0)
+		sooner(&timeout, m->refusals_logged_at + REFUSALS_LOG_MS - now);
+	return (int)timeout;
+}
+
 /*
  * Run the master on listening socket fd until SIGTERM/SIGINT; returns the
  * exit status.
@@ -489,8 +842,9 @@ server_run(struct server_config *cfg, int listen_fd)
 {
 	struct master		 m;
 	struct sigaction	 sa;
-	struct pollfd		 pfd[3];
+	struct pollfd		 pfd[4];
 	char			 sink[64];
+	int64_t			 now;
 
 	memset(&m, 0, sizeof m);
 	master_pid = getpid();
@@ -513,6 +867,11 @@ server_run(struct server_config *cfg, int listen_fd)
 	sigaction(SIGHUP, &sa, NULL);
 
 	m.listen_fd = listen_fd;
+	if (pipe2(m.login_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		fatal("pipe");
+	m.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	m.startups = xreallocarray(NULL, cfg->startups_full,
+	    sizeof *m.startups);
 	if (cfg->redis_host != NULL) {
 		/* Names claimed in Redis carry it: a restarted broker finds
 		 * them its own; a restarted node does not. */
@@ -540,20 +899,23 @@ server_run(struct server_config *cfg, int listen_fd)
 	if ((m.broker_listen_fd = ipc_listen(cfg->broker_path)) == -1)
 		fatal("broker socket %s", cfg->broker_path);
 	start_broker(&m);
-	log_info("listening on %s port %d (max %u clients)", cfg->address,
-	    cfg->port, cfg->max_clients);
+	log_info("listening on %s port %d (max %u clients, %u:%u:%u startups, "
+	    "%u per source)", cfg->address, cfg->port, cfg->max_clients,
+	    cfg->startups_start, cfg->startups_rate, cfg->startups_full,
+	    cfg->per_source_startups);
 
 	while (!got_term) {
-		pfd[0] = (struct pollfd){ m.listen_fd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		now = util_now_ms();
 		/* Leave notices wait here while the broker restarts. */
 		if (m.to_broker.count > 0 && m.broker_link == -1)
 			connect_broker(&m);
-		pfd[2] = (struct pollfd){ m.broker_link, 0, 0 };
-		if (m.to_broker.count > 0)
-			pfd[2].events = POLLOUT;
-		if (poll(pfd, 3, m.to_broker.count > 0 && m.broker_link == -1 ?
-		    100 : -1) == -1 && errno != EINTR)
+		pfd[0] = (struct pollfd){ now < m.accept_paused_until ? -1 :
+		    m.listen_fd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		pfd[2] = (struct pollfd){ m.broker_link,
+		    m.to_broker.count > 0 ? POLLOUT : 0, 0 };
+		pfd[3] = (struct pollfd){ m.login_pipe[0], POLLIN, 0 };
+		if (poll(pfd, 4, loop_timeout(&m, now)) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd[1].revents & POLLIN)
 			while (read(signal_pipe[0], sink, sizeof sink) > 0)
@@ -568,6 +930,8 @@ server_run(struct server_config *cfg, int listen_fd)
 				player_master_start(m.players, spawn_player,
 				    &m);
 		}
+		if (pfd[3].revents & POLLIN)
+			read_logins(&m);
 		if (m.broker_link != -1 && (pfd[2].revents & POLLOUT) &&
 		    pktq_flush(&m.to_broker, m.broker_link) != 0) {
 			close(m.broker_link);
@@ -580,6 +944,7 @@ server_run(struct server_config *cfg, int listen_fd)
 		}
 		if (!got_term && (pfd[0].revents & POLLIN))
 			accept_clients(&m);
+		log_refusals(&m, util_now_ms());
 	}
 	shut_down(&m);
 	return 0;

@@ -18,6 +18,12 @@ struct server_config {
 	int		 port;
 	const char	*videos_dir;
 	unsigned int	 max_clients;
+	/* Connections still in their handshake ("startups"): refused with
+	 * a probability rising from rate% at start to 100% at full. */
+	unsigned int	 startups_start;
+	unsigned int	 startups_rate;
+	unsigned int	 startups_full;
+	unsigned int	 per_source_startups;	/* 0: no cap per address */
 	int		 foreground;
 	int		 debug;
 	const char	*pid_file;
@@ -46,6 +52,7 @@ struct session_env {
 	struct library			*library;	/* scanned by the master */
 	struct player_table		*players;	/* NULL: no sharing */
 	int				 client_fd;
+	int				 login_fd;	/* tell the master: in */
 	char				 peer[64];	/* "addr:port" */
 };
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
  * more message to a full room needs: back-pressure, never loss. */
 #define BROKER_QUEUE_HIGH	(BROKER_QUEUE_MAX - 2 * CHAT_MAX_RECIPIENTS - 64)
 #define BROKER_RETRY_MS		50
+#define BROKER_SILENT_MS	5000	/* unregistered this long: tell */
 #define PING_AFTER		30	/* most seconds of silence before a ping */
 #define DRAIN_MS		500	/* reading after an error, before close */
 #define READ_CHUNK		65536
@@ -61,6 +63,9 @@ struct session {
 	int			 broker_fd;
 	struct pktq		 to_broker;
 	int64_t			 broker_retry_at;
+	int			 broker_registered;	/* it took our link */
+	int64_t			 broker_missing_since;	/* ms, or 0 */
+	int			 broker_told;	/* the client knows */
 	struct presence_ref	 ref;
 	int			 claimed;
 	int64_t			 claim_until;	/* ms: the cluster's answer */
@@ -200,6 +205,7 @@ broker_connect(struct session *s)
 	uint8_t	*p;
 	size_t	 len;
 
+	s->broker_registered = 0;	/* until it says so */
 	s->broker_fd = ipc_connect(s->cfg->broker_path);
 	if (s->broker_fd == -1) {
 		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
@@ -282,6 +288,28 @@ roster(struct session *s, const char *room)
 	return users;
 }
 
+/*
+ * Tell the master that we hold a slot, so it no longer counts us among the
+ * connections logging in (--max-startups). A pid is written at once: it
+ * is smaller than PIPE_BUF.
+ */
+static void
+tell_master_in(struct session *s)
+{
+	pid_t	pid = getpid();
+	ssize_t	n;
+
+	if (s->env->login_fd == -1)
+		return;
+	do
+		n = write(s->env->login_fd, &pid, sizeof pid);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof pid)
+		log_warn("cannot tell the master that we are in");
+	close(s->env->login_fd);
+	s->env->login_fd = -1;
+}
+
 /* hello: check version, name and proof of key possession; claim a slot. */
 static void
 on_hello(struct session *s, json_object *m)
@@ -330,6 +358,7 @@ on_hello(struct session *s, json_object *m)
 		return;
 	}
 	s->claimed = 1;
+	tell_master_in(s);
 	s->key = key;
 	snprintf(s->name, sizeof s->name, "%s", name);
 	snprintf(s->log_prefix, sizeof s->log_prefix, "%s: ", s->name);
@@ -815,6 +844,13 @@ handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
 		if (h.slot == s->ref.slot && h.generation == s->ref.generation)
 			on_claimed(s, h.flags);
 		break;
+	case IPC_REGISTERED:
+		if (h.slot == s->ref.slot && h.generation == s->ref.generation) {
+			s->broker_registered = 1;
+			s->broker_missing_since = 0;
+			s->broker_told = 0;
+		}
+		break;
 	}
 }
 
@@ -905,11 +941,32 @@ close_client(struct session *s)
 	close(s->fd);
 }
 
+/*
+ * Tell the client once if the broker has not taken our link for a while:
+ * messages to and from it wait meanwhile. Returns when to look again (ms,
+ * monotonic), or INT64_MAX.
+ */
+static int64_t
+broker_silence(struct session *s, int64_t now)
+{
+	if (s->broker_registered || s->broker_told)
+		return INT64_MAX;
+	if (s->broker_missing_since == 0)
+		s->broker_missing_since = now;
+	if (now < s->broker_missing_since + BROKER_SILENT_MS)
+		return s->broker_missing_since + BROKER_SILENT_MS;
+	log_warnx("no broker link for %d s", BROKER_SILENT_MS / 1000);
+	send_error(s, PROTO_E_UNAVAILABLE, "the server cannot relay messages "
+	    "at the moment; they wait until it can");
+	s->broker_told = 1;
+	return INT64_MAX;
+}
+
 /* Compute the poll timeout in ms and handle timers that are due. */
 static int
 timers(struct session *s)
 {
-	int64_t	now = util_now_ms(), next, interval, ping_at;
+	int64_t	now = util_now_ms(), next, interval, ping_at, quiet;
 	int	due;
 
 	if (s->state == SESSION_HANDSHAKE) {
@@ -963,6 +1020,8 @@ timers(struct session *s)
 		if (s->broker_fd == -1 && s->broker_retry_at < next)
 			next = s->broker_retry_at;
 	}
+	if ((quiet = broker_silence(s, now)) < next)
+		next = quiet;
 	return next > now ? (int)(next - now) : 0;
 }
 

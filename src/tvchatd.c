@@ -1,6 +1,7 @@
 /* tvchatd: command line, daemon set-up, then the master loop (server.c). */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -21,6 +22,11 @@
 /* Exit codes, documented in tvchatd(8). */
 #define EXIT_USAGE	64
 
+/* Descriptors the broker needs besides one link per user: its sockets,
+ * the master's link, Redis, logging, links still closing. */
+#define FD_MARGIN	64
+
+/* Print the summary of the options to f. */
 static void
 usage(FILE *f)
 {
@@ -28,6 +34,7 @@ usage(FILE *f)
 "usage: tvchatd [-dfhV] [-a address] [-p port] [-v videos] [-m max-clients]\n"
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
 "               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
+"               [--max-startups start:rate:full] [--per-source-startups n]\n"
 "               [--no-shared-players] [--redis host:port [--node name]\n"
 "               [--cluster-ttl seconds] [--redis-password-file file]]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
@@ -43,6 +50,11 @@ usage(FILE *f)
 "      --idle-timeout S   drop a silent client after S seconds (default 90)\n"
 "      --handshake-timeout S  drop a client that has not logged in after S\n"
 "                         seconds (default 10)\n"
+"      --max-startups START:RATE:FULL  with START connections logging in,\n"
+"                         refuse new ones RATE%% of the time, rising to all\n"
+"                         at FULL (default 10:30:100; N means N:100:N)\n"
+"      --per-source-startups N  at most N connections logging in from one\n"
+"                         address or IPv6 /64 (default 5; 0: no limit)\n"
 "      --no-shared-players  decode video for every viewer separately\n"
 "      --redis HOST:PORT  join the cluster that shares this Redis\n"
 "      --node NAME        this node's name in the cluster (default: the\n"
@@ -70,6 +82,77 @@ number(const char *opt, const char *s, long min, long max)
 		exit(EXIT_USAGE);
 	}
 	return v;
+}
+
+/* --max-startups START:RATE:FULL, or N for N:100:N. */
+static void
+parse_max_startups(struct server_config *cfg, char *arg)
+{
+	char	*rate, *full;
+
+	if ((rate = strchr(arg, ':')) == NULL) {
+		cfg->startups_start = (unsigned int)number("--max-startups",
+		    arg, 1, 65536);
+		cfg->startups_rate = 100;
+		cfg->startups_full = cfg->startups_start;
+		return;
+	}
+	*rate++ = '\0';
+	if ((full = strchr(rate, ':')) == NULL) {
+		fprintf(stderr, "tvchatd: --max-startups: START:RATE:FULL, "
+		    "e.g. 10:30:100, or one number\n");
+		exit(EXIT_USAGE);
+	}
+	*full++ = '\0';
+	cfg->startups_start = (unsigned int)number("--max-startups start", arg,
+	    1, 65536);
+	cfg->startups_rate = (unsigned int)number("--max-startups rate", rate,
+	    1, 100);
+	cfg->startups_full = (unsigned int)number("--max-startups full", full,
+	    1, 65536);
+	if (cfg->startups_start > cfg->startups_full) {
+		fprintf(stderr, "tvchatd: --max-startups: start (%u) is more "
+		    "than full (%u); refusals begin at start and reach all "
+		    "connections at full\n", cfg->startups_start,
+		    cfg->startups_full);
+		exit(EXIT_USAGE);
+	}
+}
+
+/*
+ * The broker holds a link to the session of every user: make room for
+ * max-clients of them under the limit on open files, raising the soft
+ * limit as far as the hard one allows; fatal if that is not enough.
+ */
+static void
+check_fd_limit(const struct server_config *cfg)
+{
+	struct rlimit		rl;
+	unsigned long long	need = (unsigned long long)cfg->max_clients +
+	    FD_MARGIN, was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		fatal("getrlimit");
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		if (rl.rlim_max > FD_MARGIN)
+			fatalx("-m %u needs %llu open files (one per user and "
+			    "%d more) but the hard limit is %llu: raise it "
+			    "(ulimit -n) or lower -m to %llu", cfg->max_clients,
+			    need, FD_MARGIN, (unsigned long long)rl.rlim_max,
+			    (unsigned long long)rl.rlim_max - FD_MARGIN);
+		fatalx("-m %u needs %llu open files (one per user and %d more) "
+		    "but the hard limit is %llu: raise it (ulimit -n)",
+		    cfg->max_clients, need, FD_MARGIN,
+		    (unsigned long long)rl.rlim_max);
+	}
+	was = rl.rlim_cur;
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		fatal("setrlimit");
+	log_info("raised the limit on open files from %llu to %llu for -m %u",
+	    was, need, cfg->max_clients);
 }
 
 /* Detach from the terminal: fork, new session, stdio to /dev/null. */
@@ -200,6 +283,8 @@ main(int argc, char **argv)
 		{ "node", required_argument, NULL, 8 },
 		{ "cluster-ttl", required_argument, NULL, 9 },
 		{ "redis-password-file", required_argument, NULL, 10 },
+		{ "max-startups", required_argument, NULL, 11 },
+		{ "per-source-startups", required_argument, NULL, 12 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -214,6 +299,10 @@ main(int argc, char **argv)
 	cfg.chat_rate = 20;
 	cfg.chat_burst = 40;
 	cfg.handshake_timeout = 10;
+	cfg.startups_start = 10;
+	cfg.startups_rate = 30;
+	cfg.startups_full = 100;
+	cfg.per_source_startups = 5;
 	cfg.idle_timeout = 90;
 	cfg.out_queue_max = 8u * 1024 * 1024;
 	cfg.motd = "Welcome to tvchat.";
@@ -293,6 +382,13 @@ main(int argc, char **argv)
 		case 10:
 			cfg.redis_password = read_password(optarg);
 			break;
+		case 11:
+			parse_max_startups(&cfg, optarg);
+			break;
+		case 12:
+			cfg.per_source_startups = (unsigned int)number(
+			    "--per-source-startups", optarg, 0, 65536);
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -319,6 +415,7 @@ main(int argc, char **argv)
 
 	crypto_init();
 	log_open("tvchatd", LOG_TO_STDERR, cfg.debug);
+	check_fd_limit(&cfg);
 	/* Bind before detaching, so a busy port is reported on stderr. */
 	fd = server_listen(&cfg);
 	if (!cfg.foreground) {

@@ -39,6 +39,7 @@ struct broker_conn {
 	uint32_t	 generation;
 	pid_t		 pid;
 	struct pktq	 q;
+	int		 broken;	/* no more writes: conn_broken() */
 };
 
 struct broker {
@@ -128,13 +129,33 @@ drop_conn(struct broker *b, size_t i)
 	}
 }
 
+/*
+ * Stop writing to connection c (its session is gone or not keeping up)
+ * but go on reading it to the end: what the session sent before, such as
+ * its leave notice, is still relayed. Shutting the link down for reading
+ * too, as before, threw that away. The session sees the end of the link
+ * and connects again, if it still runs.
+ */
+static void
+conn_broken(struct broker_conn *c)
+{
+	if (c->broken)
+		return;
+	c->broken = 1;
+	shutdown(c->fd, SHUT_WR);
+	pktq_free(&c->q);
+}
+
 /* Queue a copy of packet p for connection c; 0, or -1 on overflow. */
 static int
 enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
 {
-	uint8_t	*copy = xmalloc(len);
+	uint8_t	*copy;
 	int	 r;
 
+	if (c->broken)
+		return 0;
+	copy = xmalloc(len);
 	memcpy(copy, p, len);
 	if ((r = ipc_send_now(c->fd, &c->q, copy, len)) == -2)
 		log_warnx("session %ld not keeping up; link dropped",
@@ -302,7 +323,7 @@ deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
 	}
 	d = &b->conns[di];
 	if (d->generation == h->generation && enqueue(d, p, len) != 0)
-		shutdown(d->fd, SHUT_RDWR);
+		conn_broken(d);
 }
 
 /* Send a packet to every session of ours but the one in slot except. */
@@ -316,9 +337,12 @@ broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len)
 
 		if ((int32_t)slot == except || ps->node[0] != '\0')
 			continue;
-		if ((di = b->by_slot[slot]) != -1) {
+		/* A link of the slot's last user (leaving) is not its new
+		 * user's: what is for the newcomer waits for its link. */
+		if ((di = b->by_slot[slot]) != -1 &&
+		    b->conns[di].generation == ps->generation) {
 			if (enqueue(&b->conns[di], p, len) != 0)
-				shutdown(b->conns[di].fd, SHUT_RDWR);
+				conn_broken(&b->conns[di]);
 		} else if (slot_active(b, (int32_t)slot, ps->generation))
 			pending_add(b, (int32_t)slot, ps->generation, p, len);
 	}
@@ -339,7 +363,7 @@ claimed(struct broker *b, int32_t slot, uint32_t generation, int status)
 	p = ipc_packet(IPC_CLAIMED, slot, generation, NULL, 0, &len);
 	((struct ipc_header *)(void *)p)->flags = (uint16_t)status;
 	if (ipc_send_now(b->conns[di].fd, &b->conns[di].q, p, len) == -2)
-		shutdown(b->conns[di].fd, SHUT_RDWR);
+		conn_broken(&b->conns[di]);
 }
 
 /* Route one packet that arrived on connection i. */
@@ -425,7 +449,11 @@ read_conn(struct broker *b, size_t i)
 
 	for (int k = 0; k < 256; k++) {
 		n = recv(b->conns[i].fd, pkt, sizeof pkt, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
+		/* A session that closed its link with our packets unread
+		 * makes the next read fail with ECONNRESET, before what it
+		 * sent last (its leave notice): the error is reported once,
+		 * and the reads after it return those packets. */
+		if (n == -1 && (errno == EINTR || errno == ECONNRESET))
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
@@ -491,7 +519,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		    b->listen_fd, POLLIN, 0 };
 		for (size_t i = 0; i < b->nconns; i++) {
 			pfd[i + 1] = (struct pollfd){ b->conns[i].fd, POLLIN, 0 };
-			if (b->conns[i].q.count > 0)
+			if (b->conns[i].q.count > 0 && !b->conns[i].broken)
 				pfd[i + 1].events |= POLLOUT;
 		}
 		timeout = b->npending > 0 ? BROKER_SWEEP_MS : -1;
@@ -527,9 +555,9 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 				drop_conn(b, i);
 				continue;
 			}
-			if ((re & POLLOUT) &&
+			if ((re & POLLOUT) && !b->conns[i].broken &&
 			    pktq_flush(&b->conns[i].q, b->conns[i].fd) != 0)
-				drop_conn(b, i);
+				conn_broken(&b->conns[i]);
 		}
 		if (pfd[0].revents & POLLIN)
 			accept_conns(b);

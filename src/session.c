@@ -39,6 +39,7 @@
 #define BROKER_QUEUE_HIGH	(BROKER_QUEUE_MAX - 2 * CHAT_MAX_RECIPIENTS - 64)
 #define BROKER_RETRY_MS		50
 #define BROKER_SILENT_MS	5000	/* unregistered this long: tell */
+#define LEAVE_WAIT_MS		2000	/* for the broker to take our leave */
 #define PING_AFTER		30	/* most seconds of silence before a ping */
 #define DRAIN_MS		500	/* reading after an error, before close */
 #define READ_CHUNK		65536
@@ -878,7 +879,47 @@ read_broker(struct session *s)
 	}
 }
 
-/* Send the leave notice and release our slot. */
+/*
+ * Wait (at most LEAVE_WAIT_MS) until the broker has taken our link, so
+ * that what we send on it is relayed; return 1 if it has, else 0.
+ */
+static int
+broker_taken(struct session *s)
+{
+	int64_t		until = util_now_ms() + LEAVE_WAIT_MS, now;
+	struct pollfd	pfd;
+
+	while (!s->broker_registered && (now = util_now_ms()) < until) {
+		if (s->broker_fd == -1) {
+			if (now >= s->broker_retry_at)
+				broker_connect(s);
+			if (s->broker_fd == -1) {
+				usleep(BROKER_RETRY_MS * 1000);
+				continue;
+			}
+		}
+		pfd = (struct pollfd){ s->broker_fd, POLLIN, 0 };
+		if (s->to_broker.count > 0)
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, (int)(until - now)) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) &&
+		    pktq_flush(&s->to_broker, s->broker_fd) != 0)
+			continue;
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+			read_broker(s);
+	}
+	return s->broker_registered;
+}
+
+/*
+ * Release our slot and send the leave notice, in that order, on a link
+ * the broker has taken: a newcomer who found us in its roster is by then
+ * known to the broker, so it gets the notice (the other order left it a
+ * ghost of us), and what we said before reaches everyone first. If the
+ * broker does not take the link in time, the slot is left for the master,
+ * which frees it and announces the leave once we are gone.
+ */
 static void
 leave(struct session *s)
 {
@@ -886,27 +927,31 @@ leave(struct session *s)
 
 	if (!s->claimed)
 		return;
-	if (s->state == SESSION_ACTIVE) {
+	if (s->state == SESSION_ACTIVE && !broker_taken(s)) {
+		log_warnx("the broker did not take our leave; the master will "
+		    "announce it");
+		s->claimed = 0;
+		return;
+	}
+	presence_release(s->presence, &s->ref);
+	s->claimed = 0;
+	if (s->state == SESSION_ACTIVE && s->broker_fd != -1) {
 		broadcast(s, msg_leave(s->name, s->leave_reason ?
 		    s->leave_reason : "quit"));
 		/* Give the leave notice a moment to reach the broker. */
-		if (s->broker_fd != -1) {
-			flags = fcntl(s->broker_fd, F_GETFL);
-			fcntl(s->broker_fd, F_SETFL, flags & ~O_NONBLOCK);
-			struct timeval tv = { 1, 0 };
-			setsockopt(s->broker_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			    sizeof tv);
-			pktq_flush(&s->to_broker, s->broker_fd);
-		}
+		flags = fcntl(s->broker_fd, F_GETFL);
+		fcntl(s->broker_fd, F_SETFL, flags & ~O_NONBLOCK);
+		struct timeval tv = { 1, 0 };
+		setsockopt(s->broker_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+		    sizeof tv);
+		if (pktq_flush(&s->to_broker, s->broker_fd) != 0 ||
+		    s->to_broker.count > 0)
+			log_warnx("the broker did not take our leave notice");
 	}
-	/* Off the broker before the slot is free: a newcomer given the slot
-	 * must find it unclaimed there too. */
 	if (s->broker_fd != -1) {
 		close(s->broker_fd);
 		s->broker_fd = -1;
 	}
-	presence_release(s->presence, &s->ref);
-	s->claimed = 0;
 	log_info("left (%s)", s->leave_reason ? s->leave_reason : "quit");
 }
 

@@ -14,8 +14,10 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "crypto.h"
 #include "msg.h"
+#include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int LLVMFuzzerInitialize(int *, char ***);
@@ -63,17 +65,25 @@ check_fingerprint(const struct crypto_key *k)
 		fail("malformed fingerprint", fp);
 }
 
-/* Require that a hello carrying jwk passes msg.c's validation. */
+/*
+ * Require that a hello carrying jwk, and a signature as long as its
+ * modulus (all zero bytes), passes msg.c's validation.
+ */
 static void
-check_hello(json_object *jwk)
+check_hello(json_object *jwk, const struct crypto_key *k)
 {
 	json_object	*m;
-	char		 why[MSG_WHY_LEN];
+	char		 why[MSG_WHY_LEN], *sig;
+	size_t		 n = ((size_t)crypto_key_bits(k) + 7) / 8;
+	uint8_t		*zero = xcalloc(n, 1);
 
-	m = msg_hello("alice", json_object_get(jwk), "AA");
+	sig = base64url_encode(zero, n);
+	m = msg_hello("alice", json_object_get(jwk), sig);
 	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK)
 		fail("an importable key is refused in a hello", why);
 	json_object_put(m);
+	free(sig);
+	free(zero);
 }
 
 /* Check everything an imported key promises. */
@@ -102,7 +112,7 @@ check_key(json_object *input, const struct crypto_key *k)
 	    crypto_key_fingerprint(again)) != 0 ||
 	    crypto_key_bits(k) != crypto_key_bits(again))
 		fail("exported JWK imports to a different key", NULL);
-	check_hello(jwk);
+	check_hello(jwk, k);
 	crypto_key_free(again);
 	json_object_put(jwk);
 }

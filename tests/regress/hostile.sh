@@ -57,7 +57,7 @@ exec {hold}<>"$WORK/stdin"	# input that never ends
 
 # ---- 2,500 newcomers, then 10,050 -----------------------------------------
 hostile joins 2500
-batch ann
+batch ann --handshake-timeout 60
 check "ann gets through 2,500 newcomers" \
     wait_for "$WORK/ann.out" '"message":"joins done"' 60
 keys=$WORK/keys/ann/data/tvchat/known_keys
@@ -69,7 +69,7 @@ check "her output is JSON" all_json "$WORK/ann.out"
 kill "$HOSTILE_PID"
 
 hostile joins 10050
-batch ben
+batch ben --handshake-timeout 60
 check "ben gets through 10,050 newcomers" \
     wait_for "$WORK/ben.out" '"message":"joins done"' 120
 keys=$WORK/keys/ben/data/tvchat/known_keys

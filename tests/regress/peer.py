@@ -53,6 +53,9 @@ class Peer:
     """One connection to tvchatd."""
 
     def __init__(self, port, host="127.0.0.1"):
+        # Make the pool's first key before connecting: on a loaded machine
+        # that can take longer than the server's handshake timeout.
+        shared_key()
         self.sock = socket.create_connection((host, port), timeout=10)
         self.buf = b""
         self.closed = False

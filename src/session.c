@@ -1127,7 +1127,7 @@ session_main(struct session_env *env)
 		pfd[0] = (struct pollfd){ s.fd, s.to_broker.count <
 		    BROKER_QUEUE_HIGH && s.state != SESSION_CLAIMING ?
 		    POLLIN : 0, 0 };
-		if (buf_len(&s.out) > 0 || stream_pending(&s.stream))
+		if (buf_len(&s.out) > 0 || stream_pending(&s.stream, s.fd))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };
 		if (s.to_broker.count > 0)

@@ -19,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
 #include <sys/uio.h>
+
+#include <linux/sockios.h>
 
 #include "buf.h"
 #include "frame.h"
@@ -594,6 +597,9 @@ stream_timeout(const struct stream *st, int64_t now)
 {
 	int64_t	due;
 
+	/* A frame held back for the kernel's queue: look again soon. */
+	if (st->held)
+		return STREAM_HOLD_RECHECK_MS;
 	if (!st->active || (st->paused && st->watch_room[0] == '\0'))
 		return -1;
 	if (st->shared) {
@@ -839,11 +845,36 @@ stream_tick(struct stream *st, int64_t now)
 		auto_adjust(st, now);
 }
 
-/* Return 1 if video bytes are waiting to be written. */
-int
-stream_pending(const struct stream *st)
+/*
+ * Return 1 if the kernel holds so much for fd not yet sent (SIOCOUTQ)
+ * that a new frame should wait: latest-frame-wins must count the socket's
+ * own buffer, which grows to megabytes for a slow reader, or frames reach
+ * it seconds late and chat queues behind them.
+ */
+static int
+kernel_backlog(int fd)
 {
-	return st->cur.used || st->next.used;
+	int	queued;
+
+	return ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+	    queued > STREAM_KERNEL_QUEUE_MAX;
+}
+
+/*
+ * Return 1 if video bytes are waiting to be written to fd now: the rest
+ * of a frame begun, or a new one while the kernel's queue is short (else
+ * the frame waits, and a newer one replaces it, counted as dropped).
+ */
+int
+stream_pending(struct stream *st, int fd)
+{
+	st->held = 0;
+	if (stream_mid_frame(st))
+		return 1;
+	if (!st->cur.used && !st->next.used)
+		return 0;
+	st->held = kernel_backlog(fd);
+	return !st->held;
 }
 
 /* Return 1 if a frame is partly written (it must be finished first). */
@@ -867,6 +898,9 @@ stream_write(struct stream *st, int fd)
 	int			 k;
 
 	for (;;) {
+		if (o->off == 0 && (o->used || st->next.used) &&
+		    (st->held = kernel_backlog(fd)))
+			return 0;
 		if (!o->used) {
 			if (!st->next.used)
 				return 0;

@@ -12,6 +12,10 @@
 #include "video.h"
 
 #define STREAM_JPEG_QUALITY	80
+/* A new frame waits while the kernel holds more than this for the client,
+ * looking again this often. */
+#define STREAM_KERNEL_QUEUE_MAX	(64 * 1024)
+#define STREAM_HOLD_RECHECK_MS	10
 /* The largest picture a stream of one's own is encoded at. */
 #define STREAM_SIZE_MAX_W	2560
 #define STREAM_SIZE_MAX_H	1440
@@ -53,6 +57,7 @@ struct stream {
 	/* Output: the frame being written, and the newest one waiting. */
 	struct stream_out	 cur;
 	struct stream_out	 next;
+	int			 held;		/* for the kernel's queue */
 	/* A shared player's stream instead of our own decoding. */
 	struct player_table	*players;
 	struct player_ref	 pref;
@@ -77,7 +82,7 @@ json_object *stream_watch(struct stream *, json_object *, int64_t,
 	    const char *);
 int	stream_timeout(const struct stream *, int64_t);
 void	stream_tick(struct stream *, int64_t);
-int	stream_pending(const struct stream *);
+int	stream_pending(struct stream *, int);
 int	stream_mid_frame(const struct stream *);
 int	stream_write(struct stream *, int);
 

@@ -103,6 +103,23 @@ need_str(struct client *c, json_object *cmd, const char *k)
 	return v;
 }
 
+/*
+ * Send m (taken) unless the server would refuse it, which ends the
+ * connection: numbers and names from a command are not all in range.
+ */
+static void
+send_checked(struct client *c, json_object *m)
+{
+	char	why[MSG_WHY_LEN];
+
+	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK) {
+		json_object_put(m);
+		command_error(c, why);
+		return;
+	}
+	client_send(c, m);
+}
+
 /* say {text[, room]}: to the current (or given) room. */
 static void
 cmd_say(struct client *c, json_object *cmd)
@@ -148,14 +165,31 @@ cmd_msg(struct client *c, json_object *cmd)
 		for (size_t i = 0; i < json_object_array_length(to); i++)
 			json_object_array_add(list, json_object_get(
 			    json_object_array_get_idx(to, i)));
+	if (json_object_array_length(list) > CHAT_MAX_RECIPIENTS) {
+		json_object_put(list);
+		command_error(c, "\"to\" names more than 256 users");
+		return;
+	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *v = json_object_array_get_idx(list, i);
 
 		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) !=
+		    (size_t)json_object_get_string_len(v) ||
 		    !proto_name_valid(json_object_get_string(v))) {
 			json_object_put(list);
 			command_error(c, "\"to\" must name users");
 			return;
+		}
+		/* The server refuses a name twice (ignoring case). */
+		for (size_t j = 0; j < i; j++) {
+			if (proto_name_equal(json_object_get_string(v),
+			    json_object_get_string(
+			    json_object_array_get_idx(list, j)))) {
+				json_object_put(list);
+				command_error(c, "\"to\" names a user twice");
+				return;
+			}
 		}
 	}
 	if (json_object_array_length(list) == 0) {
@@ -170,7 +204,13 @@ cmd_msg(struct client *c, json_object *cmd)
 static void
 cmd_who(struct client *c, json_object *cmd)
 {
-	client_who(c, msg_get_str(cmd, "room"));
+	const char	*room = msg_get_str(cmd, "room");
+
+	if (room != NULL && !proto_room_valid(room)) {
+		command_error(c, "bad room name");
+		return;
+	}
+	client_who(c, room);
 }
 
 /* join {room} and part {room}: rooms; join also makes it current. */
@@ -287,7 +327,8 @@ cmd_play(struct client *c, json_object *cmd)
 	if (name == NULL || get_quality(c, cmd, &q) != 0 ||
 	    get_size(c, cmd, &w, &h) != 0)
 		return;
-	client_send(c, msg_play(name, q, w, h, msg_get_num(cmd, "start", 0)));
+	send_checked(c, msg_play(name, q, w, h, msg_get_num(cmd, "start",
+	    0)));
 }
 
 /* pause, resume, stop: as they are. */
@@ -312,7 +353,7 @@ cmd_seek(struct client *c, json_object *cmd)
 		command_error(c, "seek needs \"to\" or \"by\" (seconds)");
 		return;
 	}
-	client_send(c, msg_seek(to < 0 ? 0 : to));
+	send_checked(c, msg_seek(to < 0 ? 0 : to));
 }
 
 /* quality {quality} */
@@ -343,7 +384,7 @@ cmd_watch(struct client *c, json_object *cmd)
 		command_error(c, "watch: quality is 240p, 720p or 1440p");
 		return;
 	}
-	client_send(c, msg_watch_request(room, msg_get_str(cmd, "name"), q, w,
+	send_checked(c, msg_watch_request(room, msg_get_str(cmd, "name"), q, w,
 	    h));
 }
 
@@ -497,6 +538,13 @@ run_line(struct client *c, const char *line, size_t len)
 	}
 	json_object_put(cmd);
 	command_error(c, "unknown command");
+}
+
+/* Run one command line of len bytes (NUL-terminated), as batch_run() does. */
+void
+batch_run_line(struct client *c, const char *line, size_t len)
+{
+	run_line(c, line, len);
 }
 
 /* Return 1 if in holds a complete line, else 0. */

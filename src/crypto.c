@@ -410,10 +410,13 @@ crypto_identity_save(const struct crypto_key *k, const char *path)
 	return r;
 }
 
+static int	key_self_test(const struct crypto_key *);
+
 /*
  * Load a private key from path into *out. Refuses a file that is not a
  * regular file or that group or others may read (CRYPTO_E_PERMS), and one
- * whose key fails libgcrypt's consistency test (CRYPTO_E_FORMAT).
+ * whose key fails libgcrypt's consistency test or cannot sign
+ * (CRYPTO_E_FORMAT).
  */
 int
 crypto_identity_load(const char *path, struct crypto_key **out)
@@ -452,7 +455,13 @@ crypto_identity_load(const char *path, struct crypto_key **out)
 		gcry_sexp_release(priv);
 		return CRYPTO_E_FORMAT;
 	}
-	return key_from_private(priv, out);
+	if ((r = key_from_private(priv, out)) != CRYPTO_OK)
+		return r;
+	if ((r = key_self_test(*out)) != CRYPTO_OK) {
+		crypto_key_free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /* Append a 4-byte big-endian length and then the bytes. */
@@ -522,6 +531,31 @@ pss_verify(const struct crypto_key *k, const struct buf *data,
 	gcry_sexp_release(sexp);
 	gcry_sexp_release(hash);
 	return r == 0 ? CRYPTO_OK : CRYPTO_E_SIGNATURE;
+}
+
+/*
+ * Sign and verify a test text with k: libgcrypt's key test checks only
+ * n = pq, so a damaged d or u would load and then fail every signature.
+ * Returns 0 or CRYPTO_E_FORMAT.
+ */
+static int
+key_self_test(const struct crypto_key *k)
+{
+	static const char	 text[] = "tvchat identity self-test";
+	struct buf		 data;
+	uint8_t			*sig;
+	size_t			 siglen;
+	int			 r;
+
+	buf_init(&data, sizeof text);
+	if (buf_append(&data, text, sizeof text) != 0)
+		fatalx("crypto: self-test text");
+	if ((r = pss_sign(k, &data, &sig, &siglen)) == CRYPTO_OK) {
+		r = pss_verify(k, &data, sig, siglen);
+		free(sig);
+	}
+	buf_free(&data);
+	return r == CRYPTO_OK ? CRYPTO_OK : CRYPTO_E_FORMAT;
 }
 
 /* Build the bytes a hello signature covers. */

@@ -153,7 +153,7 @@ load(struct knownkeys *k, int quiet)
 {
 	uint8_t		*text;
 	size_t		 len;
-	char		*line, *save, *srv, *name, *fp;
+	char		*line, *nl, *end, *srv, *name, *fp;
 	const char	*path = k->path;
 	struct stat	 st;
 	int		 fd, lineno = 0;
@@ -176,16 +176,28 @@ load(struct knownkeys *k, int quiet)
 		return;
 	}
 	close(fd);
-	for (line = strtok_r((char *)text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	end = (char *)text + len;
+	for (line = (char *)text; line < end; line = nl + 1) {
 		char *fsave;
 
+		/* Lines are cut by hand so that a NUL byte spoils only its
+		 * own line, not every entry after it. */
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		*nl = '\0';
 		lineno++;
-		if (line[0] == '#')
+		if (line == nl)
 			continue;
-		srv = strtok_r(line, " \t", &fsave);
-		name = strtok_r(NULL, " \t", &fsave);
-		fp = strtok_r(NULL, " \t", &fsave);
+		srv = name = fp = NULL;
+		if (strlen(line) == (size_t)(nl - line) &&
+		    (srv = strtok_r(line, " \t", &fsave)) != NULL) {
+			/* A comment's first field starts with '#': save()
+			 * could not write such an entry back. */
+			if (srv[0] == '#')
+				continue;
+			name = strtok_r(NULL, " \t", &fsave);
+			fp = strtok_r(NULL, " \t", &fsave);
+		}
 		if (srv == NULL || name == NULL || fp == NULL ||
 		    !proto_name_valid(name) || strncmp(fp, "SHA256:", 7) != 0) {
 			if (!quiet)

@@ -42,8 +42,10 @@ ${CC:-cc} -I"$here" -o "$tmp/keys" "$tmp/keys.c"
 openssl genrsa 4096 2>/dev/null | openssl rsa -noout -modulus >"$tmp/n4096"
 openssl genrsa -3 2048 2>/dev/null | openssl rsa -noout -modulus >"$tmp/n2048e3"
 
-mkdir -p "$out/frame" "$out/msg" "$out/jwk" "$out/open"
-rm -f "$out"/frame/* "$out"/msg/* "$out"/jwk/* "$out"/open/*
+mkdir -p "$out/frame" "$out/msg" "$out/jwk" "$out/open" "$out/client" \
+    "$out/knownkeys" "$out/batch"
+rm -f "$out"/frame/* "$out"/msg/* "$out"/jwk/* "$out"/open/* \
+    "$out"/client/* "$out"/knownkeys/* "$out"/batch/*
 
 TOOL=$tool TMP=$tmp OUT=$out ${PYTHON3:-python3} - <<'EOF'
 import base64, json, os, struct, subprocess
@@ -222,5 +224,148 @@ put("frame", "json-over-cap", b"\x00\x01" + ping +
     frame(1, text(msgs["stream-end"])))
 put("frame", "video-refused", b"\x00\x84" + ping + video())
 put("frame", "bad-utf8-json", b"\x00\x00" + frame(1, b'{"type":"\xc0\xaf"}'))
+
+# ---- client: what a server sends bob (chunking byte, then the stream) ---
+bfp = run("fingerprint", bob)
+au = {"name": "alice", "key": ajwk, "fingerprint": afp,
+      "rooms": ["#lobby", "#rust"]}
+bu = {"name": "bob", "key": bjwk, "fingerprint": bfp, "rooms": ["#lobby"]}
+cu = {"name": "carol", "key": ajwk, "fingerprint": afp, "rooms": ["#rust"]}
+vinfo = msgs["welcome"]["videos"][0]
+
+
+def js(m):
+    return frame(1, text(m))
+
+
+hello_frames = js(msgs["challenge"]) + js({
+    "type": "welcome", "name": "bob", "users": [au, bu], "videos": [vinfo],
+    "motd": "welcome, bob", "rooms": ["#lobby", "#rust"]})
+# What a client seals is {"text": ..[, "action": true]}.
+croom = seal("#lobby", ["alice", "bob"], b'{"text":"hello #lobby"}', "c1")
+cdm = seal(["bob"], ["alice", "bob"],
+           b'{"text":"\xe2\x80\xaeevil\x1b[2J","action":true}', "c2")
+chat_room = js(deliver(croom, "#lobby", "c1"))
+chat_dm = js(deliver(cdm, ["bob"], "c2"))
+session = hello_frames + js({"type": "join", "user": cu}) + \
+    js({"type": "room-join", "room": "#rust", "name": "bob"}) + chat_room + \
+    chat_dm + chat_dm + js({"type": "ping", "id": 7}) + \
+    js({"type": "pong", "id": 9}) + \
+    js({"type": "who", "users": [au, bu, cu], "room": "#lobby"}) + \
+    js({"type": "room-leave", "room": "#rust", "name": "alice"}) + \
+    js({"type": "leave", "name": "carol", "reason": "quit"}) + \
+    js(msgs["error"])
+put("client", "session", b"\x00" + session)
+put("client", "session-varying", b"\x83" + session)
+put("client", "handshake-bytewise", b"\x01" + hello_frames)
+put("client", "key-changed", b"\x00" + hello_frames +
+    js({"type": "join", "user": dict(au, key=bjwk, fingerprint=bfp)}) +
+    chat_room + js({"type": "join", "user": au}))
+put("client", "renamed", b"\x00" + js(msgs["challenge"]) + js({
+    "type": "welcome", "name": "BOB", "users": [dict(bu, name="Bob"),
+                                                dict(au, name="ALICE")],
+    "videos": []}) + js({"type": "join", "user": au}) + chat_room)
+put("client", "video", b"\x00" + hello_frames + js(msgs["stream"]) +
+    video() + video(seq=1, flags=0) + video(seq=2, flags=2) +
+    js(msgs["stream-end"]) + js(msgs["quality-changed"]) +
+    js({"type": "watch", "room": "#lobby", "name": "big-buck-bunny",
+        "quality": "720p", "by": "alice"}) +
+    js({"type": "watch-control", "room": "#lobby", "action": "seek",
+        "by": "alice", "to": 12.5}) +
+    js({"type": "videos", "videos": [vinfo]}))
+put("client", "bad-video", b"\x00" + hello_frames + video(q=4))
+put("client", "bad-json", b"\x00" + hello_frames + frame(1, b'{"type":"chat"'))
+put("client", "unexpected", b"\x00" + hello_frames + js(msgs["challenge"]) +
+    js(deliver(croom, "#lobby", "c1", frm="mallory")) +
+    js(msgs["chat-deliver"]) + js({"type": "leave", "name": "nobody",
+                                   "reason": ""}))
+put("client", "garbage", b"\x05" + hello_frames[:40] + bytes(range(256)))
+
+# ---- knownkeys: known_keys files, then identities ----------------------
+srv = "fuzz.example:10000"
+put("knownkeys", "valid", "# tvchat known keys: server name fingerprint\n"
+    "%s alice %s\n%s bob %s\nother:1 alice %s\n" % (srv, afp, srv, bfp, bfp))
+put("knownkeys", "malformed", "%s alice %s\n%s\n%s bad/name %s\n"
+    "%s carol MD5:00\n   \n\n%s dave\n# %s erin %s\n%s bob %s extra\n" %
+    (srv, afp, srv, srv, afp, srv, srv, srv, afp, srv, bfp))
+put("knownkeys", "crlf", "# header\r\n%s alice %s\r\n%s bob %s\r\n" %
+    (srv, afp, srv, bfp))
+put("knownkeys", "tabs", "\t%s\talice\t%s\n  %s  bob \t %s  \n"
+    " # %s carol %s\n" % (srv, afp, srv, bfp, srv, afp))
+put("knownkeys", "case-dupes", "%s Alice %s\n%s alice %s\n%s ALICE %s\n"
+    "other:1 alice %s\n" % (srv, afp, srv, bfp, srv, afp, bfp))
+put("knownkeys", "nul", ("%s alice %s\n%s carol\0 %s\n%s bob %s\n" %
+                         (srv, afp, srv, afp, srv, bfp)).encode())
+put("knownkeys", "identity", open(bob, "rb").read())
+key = open(alice, "rb").read()
+put("knownkeys", "identity-truncated", key[:len(key) // 2])
+# Regressions: an entry after leading blanks whose server starts with '#'
+# (save() wrote it back as a comment); a d that libgcrypt's key test (n =
+# pq) lets through but that cannot sign.
+put("knownkeys", "comment-after-space",
+    " #x alice SHA256:a\n%s bob SHA256:b\n" % srv)
+key = open(bob, "rb").read()
+d = key.index(b"(d #") + 10
+put("knownkeys", "identity-damaged-d",
+    key[:d] + (b"2" if key[d:d + 1] == b"1" else b"1") + key[d + 1:])
+
+# ---- batch: command lines for bob, let in with alice and Carol ---------
+def lines(*cmds):
+    return "".join(c if isinstance(c, str) else text(c) + "\n"
+                   for c in cmds)
+
+
+put("batch", "chat", lines(
+    {"cmd": "say", "text": "hello #lobby"}, {"cmd": "me", "text": "waves"},
+    {"cmd": "msg", "to": "alice", "text": "hi alice"},
+    {"cmd": "msg", "to": ["alice", "Carol"], "text": "hi both",
+     "action": True},
+    {"cmd": "say", "room": "#rust", "text": "caf\u00e9 \u2615"}))
+put("batch", "rooms", lines(
+    {"cmd": "join", "room": "#rust"}, {"cmd": "say", "text": "in rust"},
+    {"cmd": "part"}, {"cmd": "join", "room": "#room1"},
+    {"cmd": "say", "text": "still in the lobby"}, {"cmd": "who"},
+    {"cmd": "who", "room": "#rust"}, {"cmd": "part", "room": "#rust"}))
+put("batch", "trust", lines(
+    {"cmd": "verify", "name": "alice"}, {"cmd": "trust", "name": "carol"},
+    {"cmd": "verify", "name": "Carol"}, {"cmd": "verify", "name": "bob"},
+    {"cmd": "trust", "name": "nobody"}, {"cmd": "verify", "name": "nobody"}))
+put("batch", "video", lines(
+    {"cmd": "videos"},
+    {"cmd": "play", "name": "big-buck-bunny", "quality": "720p",
+     "size": [320, 180], "start": 1.5},
+    {"cmd": "pause"}, {"cmd": "resume"}, {"cmd": "seek", "to": 10},
+    {"cmd": "seek", "by": -5}, {"cmd": "quality", "quality": "240p"},
+    {"cmd": "resize", "size": [640, 360]},
+    {"cmd": "watch", "room": "#lobby", "name": "big-buck-bunny",
+     "quality": "720p"}, {"cmd": "watch", "room": "#rust"},
+    {"cmd": "stop"}, {"cmd": "snapshot", "cols": 40, "rows": 10}))
+put("batch", "raw", lines(
+    {"cmd": "raw", "message": {"type": "ping", "id": 1}},
+    {"cmd": "raw", "message": {"type": "bogus", "x": [1, 2]}},
+    {"cmd": "raw", "message": "not an object"}))
+put("batch", "errors", lines(
+    "not json\n", "[]\n", "\n", {"cmd": 1}, {"cmd": "nope"}, {"cmd": "say"},
+    {"cmd": "join", "room": "lobby"}, {"cmd": "msg", "to": [], "text": "x"},
+    {"cmd": "play", "name": "x", "size": [0, 1]},
+    {"cmd": "quality", "quality": "9000p"},
+    {"cmd": "watch", "room": "#lobby", "quality": "auto"},
+    {"cmd": "seek"}, {"cmd": "resize"}) + "{\"cmd\":\"say\",\"text\":\"\xff\"}\n")
+# Regressions: commands whose messages the server refused (closing).
+put("batch", "refused", lines(
+    {"cmd": "who", "room": "room1"},
+    '{"cmd":"play","name":"v","start":NaN}\n',
+    '{"cmd":"play","name":"v","start":1e999}\n',
+    {"cmd": "play", "name": "v", "start": 1e9},
+    {"cmd": "play", "name": "x" * 65},
+    '{"cmd":"seek","to":NaN}\n', '{"cmd":"seek","by":1e999}\n',
+    {"cmd": "seek", "to": 1e9},
+    {"cmd": "msg", "to": ["alice", "ALICE"], "text": "x"},
+    '{"cmd":"msg","to":"al\\u0000ice","text":"x"}\n',
+    {"cmd": "msg", "to": ["u%d" % i for i in range(257)], "text": "x"},
+    {"cmd": "watch", "room": "#lobby", "name": ""}))
+put("batch", "quit", lines(
+    {"cmd": "say", "text": "bye"}, {"cmd": "quit"},
+    {"cmd": "say", "text": "after quit"}))
 EOF
 ls "$out"/*/ | wc -l

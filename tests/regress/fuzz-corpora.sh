@@ -5,8 +5,8 @@
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 
-targets="frame msg jwk open cluster screentext"
-echo "1..6"
+targets="frame msg jwk open cluster screentext client knownkeys batch"
+echo "1..9"
 n=0
 for t in $targets; do
 	n=$((n + 1))

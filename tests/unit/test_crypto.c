@@ -280,6 +280,26 @@ load_text(const char *path, const char *text, mode_t mode)
 	return r;
 }
 
+/* Return the identity text at path with one digit of its d changed
+ * (a static buffer). */
+static const char *
+damaged_d(const char *path)
+{
+	static char	 text[CRYPTO_IDENTITY_MAX + 1];
+	char		*d;
+	FILE		*f;
+	size_t		 n;
+
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(d = strstr(text, "(d #"));
+	d += 10;	/* well inside the number */
+	*d = *d == '1' ? '2' : '1';
+	return text;
+}
+
 static void
 test_identity_rejects(void **state)
 {
@@ -316,6 +336,10 @@ test_identity_rejects(void **state)
 	/* Mismatched parts fail libgcrypt's key consistency test. */
 	assert_int_equal(load_text(path, "(private-key (rsa (n #00C1#)(e #03#)"
 	    "(d #07#)(p #0B#)(q #0D#)(u #01#)))", 0600), CRYPTO_E_FORMAT);
+	/* So does a damaged d, which that test (n = pq) lets through:
+	 * every signature would fail (found by fuzz_knownkeys). */
+	assert_int_equal(load_text(path, damaged_d(good), 0600),
+	    CRYPTO_E_FORMAT);
 	big = xmalloc(CRYPTO_IDENTITY_MAX + 2);
 	memset(big, '(', CRYPTO_IDENTITY_MAX + 1);
 	big[CRYPTO_IDENTITY_MAX + 1] = '\0';

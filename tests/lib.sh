@@ -42,6 +42,18 @@ not_ok() {
 		echo "# $line"
 	done
 }
+# relay_tap: "ok - X" and "not ok - X" lines on standard input (as a
+# helper program prints them) become this test's TAP; others, comments.
+relay_tap() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done
+}
 # check DESC COMMAND...: ok if the command succeeds.
 check() {
 	local desc=$1

@@ -62,12 +62,7 @@ on_event(void *arg, json_object *ev)
 {
 	struct run	*r = arg;
 
-	fuzz_check_event(ev);
-	if (r->closed)
-		fuzz_fail("an event after \"closed\"",
-		    msg_get_str(ev, "event"));
-	if (strcmp(msg_get_str(ev, "event"), "closed") == 0)
-		r->closed++;
+	fuzz_check_event_order(ev, &r->closed);
 }
 
 /* The client's video callback: the header is in range, the JPEG there. */

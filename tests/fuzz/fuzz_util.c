@@ -208,3 +208,17 @@ fuzz_next_chunk(uint8_t mode, uint32_t *state)
 	*state = *state * 1103515245u + 12345u;
 	return ((*state >> 16) & 63) + 1;
 }
+
+/*
+ * Check event ev as fuzz_check_event() does, and that nothing comes after
+ * "closed"; *closed counts the "closed" events so far.
+ */
+void
+fuzz_check_event_order(json_object *ev, int *closed)
+{
+	fuzz_check_event(ev);
+	if (*closed)
+		fuzz_fail("an event after \"closed\"", msg_get_str(ev, "event"));
+	if (strcmp(msg_get_str(ev, "event"), "closed") == 0)
+		(*closed)++;
+}

@@ -19,6 +19,7 @@ char	*fuzz_path(const char *);
 void	 fuzz_write_file(const char *, const void *, size_t, mode_t);
 struct crypto_key *fuzz_load_key(const char *);
 void	 fuzz_check_event(json_object *);
+void	 fuzz_check_event_order(json_object *, int *);
 size_t	 fuzz_next_chunk(uint8_t, uint32_t *);
 
 #endif

@@ -10,13 +10,7 @@ start_server --rate 1000 --burst 1000 --max-startups 100 \
     --per-source-startups 0 || exit 1
 start_client obs
 wait_for "$WORK/obs.out" '"event":"welcome"' 30 || exit 1
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done < <(cd "$top_srcdir/tests/regress" &&
+relay_tap < <(cd "$top_srcdir/tests/regress" &&
     "$PYTHON3" churn.py "$PORT" "$CYCLES" 12 2>&1 {FD_obs}>&-)
 sleep 1
 joins=$(grep -cE '"event":"join".*"name":"c[0-9]+"' "$WORK/obs.out")

@@ -9,13 +9,7 @@
 # tests those), so they are lifted.
 start_server --handshake-timeout 2 --max-startups 1000 \
     --per-source-startups 0 || exit 1
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done < <("$PYTHON3" "$top_srcdir/tests/regress/protocol.py" "$PORT" 2 2>&1)
+relay_tap < <("$PYTHON3" "$top_srcdir/tests/regress/protocol.py" "$PORT" 2 2>&1)
 
 check "the server is still running" kill -0 "$SERVER_PID"
 sleep 0.5

@@ -7,13 +7,7 @@
 # on connections logging in (--max-startups) that would refuse most.
 start_server --rate 1000 --burst 1000 --max-startups 256 \
     --per-source-startups 0 || exit 1
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done < <(cd "$top_srcdir/tests/regress" &&
+relay_tap < <(cd "$top_srcdir/tests/regress" &&
     "$PYTHON3" swarm.py "$PORT" 200 2>&1)
 sleep 1
 for i in $(seq 50); do

@@ -126,6 +126,14 @@ client_on c dave
 wait_for "$WORK/alice.out" '"event":"join".*"name":"dave"' >/dev/null
 t0=$(date +%s%N)
 kill -9 $(pgrep -P "$NODE_PID_c") "$NODE_PID_c" 2>/dev/null
+# Once Redis has seen node c's subscription go: a parcel PUBLISHed in the
+# moment before that counts as heard and is lost with the node, a known
+# gap (see the issue note) that this check does not cover.
+for _ in $(seq 50); do
+	[ "$(redis-cli -p "$REDIS_PORT" pubsub numsub tvchat:to:c |
+	    sed -n 2p)" = 0 ] && break
+	sleep 0.1
+done
 say_to alice '{"cmd":"msg","to":"dave","text":"are you there?"}'
 if wait_for "$WORK/alice.out" '"event":"leave","name":"dave","reason":"lost"' \
     $((TTL + 3)); then

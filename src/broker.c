@@ -7,6 +7,12 @@
  * one stuck session never stalls the others. Packets for a user whose
  * session has not (re)connected yet, as after a broker restart, wait in a
  * small per-slot queue until it registers or leaves.
+ *
+ * A packet a session numbered is acknowledged to it once every copy has
+ * left us: written into its recipient's socket, where it outlives us, or
+ * dropped because its recipient is gone (or was cut off for not keeping
+ * up). A ticket per packet counts the copies still queued here; the acks
+ * of one round go to each session in one packet.
  */
 #include "config.h"
 
@@ -31,6 +37,15 @@
 #define BROKER_SWEEP_MS		1000
 #define BROKER_ACCEPT_PAUSE_MS	100	/* after running out of descriptors */
 #define BROKER_MASTER_SLOT	(-1)
+#define BROKER_ACKS_MAX		((IPC_MAX_PAYLOAD) / sizeof(uint64_t))
+
+/* A numbered packet of a session's, until every copy has left us. */
+struct broker_ticket {
+	int32_t		 slot;		/* the sender */
+	uint32_t	 generation;
+	uint64_t	 seq;
+	uint32_t	 refs;		/* copies queued, +1 while routing */
+};
 
 struct broker_conn {
 	int		 fd;
@@ -40,6 +55,9 @@ struct broker_conn {
 	pid_t		 pid;
 	struct pktq	 q;
 	int		 broken;	/* no more writes: conn_broken() */
+	uint64_t	*acks;		/* seqs to acknowledge this round */
+	size_t		 nacks;
+	size_t		 acks_cap;
 };
 
 struct broker {
@@ -61,6 +79,54 @@ struct broker {
 };
 
 static struct broker	broker;
+
+static void	ticket_release(void *);
+
+/* A ticket for a numbered packet from slot/generation, held by routing. */
+static struct broker_ticket *
+ticket_new(int32_t slot, uint32_t generation, uint64_t seq)
+{
+	struct broker_ticket	*t = xmalloc(sizeof *t);
+
+	*t = (struct broker_ticket){ slot, generation, seq, 1 };
+	return t;
+}
+
+/* One more copy of t's packet is queued (t may be NULL: not numbered). */
+static void *
+ticket_ref(struct broker_ticket *t)
+{
+	if (t != NULL)
+		t->refs++;
+	return t;
+}
+
+/*
+ * A copy of a ticket's packet has left us; after the last, the sender is
+ * to be told, if its link is still the one it was sent on (a sender that
+ * reconnected sends the packet again; its receivers drop the repeat).
+ */
+static void
+ticket_release(void *arg)
+{
+	struct broker		*b = &broker;
+	struct broker_ticket	*t = arg;
+	struct broker_conn	*c;
+	int32_t			 di;
+
+	if (--t->refs > 0)
+		return;
+	if ((di = b->by_slot[t->slot]) != -1 &&
+	    (c = &b->conns[di])->generation == t->generation && !c->broken) {
+		if (c->nacks == c->acks_cap) {
+			c->acks_cap = c->acks_cap ? c->acks_cap * 2 : 64;
+			c->acks = xreallocarray(c->acks, c->acks_cap,
+			    sizeof *c->acks);
+		}
+		c->acks[c->nacks++] = t->seq;
+	}
+	free(t);
+}
 
 /* SIGTERM: finish the current round and exit. */
 static void
@@ -105,6 +171,7 @@ accept_conns(struct broker *b)
 		b->conns[b->nconns].fd = fd;
 		b->conns[b->nconns].slot = BROKER_MASTER_SLOT - 1;
 		pktq_init(&b->conns[b->nconns].q, BROKER_CONN_QUEUE);
+		b->conns[b->nconns].q.release = ticket_release;
 		b->nconns++;
 	}
 }
@@ -119,6 +186,7 @@ drop_conn(struct broker *b, size_t i)
 		b->by_slot[c->slot] = -1;
 	close(c->fd);
 	pktq_free(&c->q);
+	free(c->acks);
 	b->nconns--;
 	if (i != b->nconns) {
 		b->conns[i] = b->conns[b->nconns];
@@ -144,11 +212,13 @@ conn_broken(struct broker_conn *c)
 	c->broken = 1;
 	shutdown(c->fd, SHUT_WR);
 	pktq_free(&c->q);
+	c->nacks = 0;
 }
 
-/* Queue a copy of packet p for connection c; 0, or -1 on overflow. */
+/* Queue a copy of packet p (ticket t) for c; 0, or -1 on overflow. */
 static int
-enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
+enqueue(struct broker_conn *c, const uint8_t *p, size_t len,
+    struct broker_ticket *t)
 {
 	uint8_t	*copy;
 	int	 r;
@@ -157,7 +227,8 @@ enqueue(struct broker_conn *c, const uint8_t *p, size_t len)
 		return 0;
 	copy = xmalloc(len);
 	memcpy(copy, p, len);
-	if ((r = ipc_send_now(c->fd, &c->q, copy, len)) == -2)
+	if ((r = ipc_send_tagged(c->fd, &c->q, copy, len,
+	    ticket_ref(t))) == -2)
 		log_warnx("session %ld not keeping up; link dropped",
 		    (long)c->pid);
 	return r == 0 ? 0 : -1;
@@ -179,7 +250,7 @@ pending_drop(struct broker *b, int32_t slot)
  */
 static void
 pending_add(struct broker *b, int32_t slot, uint32_t generation,
-    const uint8_t *p, size_t len)
+    const uint8_t *p, size_t len, struct broker_ticket *t)
 {
 	uint8_t	*copy;
 
@@ -190,8 +261,11 @@ pending_add(struct broker *b, int32_t slot, uint32_t generation,
 	if (b->pending[slot].count == 0)
 		b->npending++;
 	b->pending_gen[slot] = generation;
-	if (pktq_push(&b->pending[slot], copy, len) != 0) {
+	if (pktq_push_tagged(&b->pending[slot], copy, len, ticket_ref(t)) !=
+	    0) {
 		free(copy);
+		if (t != NULL)
+			ticket_release(t);
 		log_warnx("slot %d: too much waiting for its session", slot);
 	}
 }
@@ -223,8 +297,12 @@ slot_active(struct broker *b, int32_t slot, uint32_t generation)
 	    s->generation == generation;
 }
 
-/* Check a REGISTER against the peer's credentials and the table. */
-static void
+/*
+ * Check a REGISTER against the peer's credentials and the table; return
+ * -1 to refuse it (the link is closed: the session tries again, by when a
+ * link of its own that is still draining here will have ended).
+ */
+static int
 register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 {
 	struct broker_conn	*c = &b->conns[i];
@@ -234,26 +312,28 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	uint8_t			*ack;
 	size_t			 acklen;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-		return;
+	if (c->registered ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return -1;
 	if (h->slot == BROKER_MASTER_SLOT) {
 		if (cred.pid != getppid())
-			return;
+			return -1;
 	} else {
 		if (h->slot < 0 ||
 		    (uint32_t)h->slot >= b->presence->hdr->capacity)
-			return;
+			return -1;
 		slot = &b->presence->slots[h->slot];
 		/* A read without the lock: pid and generation are stable
 		 * while the session that owns them is alive. */
 		if (slot->pid != cred.pid || slot->generation != h->generation)
-			return;
+			return -1;
 		/* A link of the slot's previous user (still draining) gives
-		 * way to its current one. */
+		 * way to its current one; the same session's old link is
+		 * read to its end before its new one is taken. */
 		if (b->by_slot[h->slot] != -1 &&
 		    b->by_slot[h->slot] != (int32_t)i &&
 		    b->conns[b->by_slot[h->slot]].generation == h->generation)
-			return;
+			return -1;
 		b->by_slot[h->slot] = (int32_t)i;
 	}
 	c->registered = 1;
@@ -269,24 +349,21 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	}
 	/* Hand over what waited for this session, in order. */
 	if (h->slot >= 0 && b->pending[h->slot].count > 0) {
-		struct pktq *q = &b->pending[h->slot];
+		struct pktq	*q = &b->pending[h->slot];
+		struct pktq_item it;
 
 		if (b->pending_gen[h->slot] == h->generation) {
-			while (q->count > 0) {
-				struct pktq_item *it = &q->items[q->head];
-
-				if (ipc_send_now(c->fd, &c->q, it->data,
-				    it->len) == -2)
+			/* Each packet moves with its ticket's reference. */
+			while (pktq_pop(q, &it) == 0)
+				if (ipc_send_tagged(c->fd, &c->q, it.data,
+				    it.len, it.tag) == -2)
 					log_warnx("slot %d: queue full", h->slot);
-				q->head = (q->head + 1) % q->cap;
-				q->count--;
-			}
-			q->bytes = 0;
 			pktq_free(q);
 			b->npending--;
 		} else
 			pending_drop(b, h->slot);
 	}
+	return 0;
 }
 
 /*
@@ -296,7 +373,7 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
  */
 static void
 deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
-    size_t len, int32_t from_slot, uint32_t from_gen)
+    size_t len, int32_t from_slot, uint32_t from_gen, struct broker_ticket *t)
 {
 	struct broker_conn	*d;
 	int32_t			 di;
@@ -318,17 +395,18 @@ deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
 		}
 #endif
 		if (slot_active(b, h->slot, h->generation))
-			pending_add(b, h->slot, h->generation, p, len);
+			pending_add(b, h->slot, h->generation, p, len, t);
 		return;
 	}
 	d = &b->conns[di];
-	if (d->generation == h->generation && enqueue(d, p, len) != 0)
+	if (d->generation == h->generation && enqueue(d, p, len, t) != 0)
 		conn_broken(d);
 }
 
 /* Send a packet to every session of ours but the one in slot except. */
 static void
-broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len)
+broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len,
+    struct broker_ticket *t)
 {
 	int32_t	di;
 
@@ -341,10 +419,11 @@ broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len)
 		 * user's: what is for the newcomer waits for its link. */
 		if ((di = b->by_slot[slot]) != -1 &&
 		    b->conns[di].generation == ps->generation) {
-			if (enqueue(&b->conns[di], p, len) != 0)
+			if (enqueue(&b->conns[di], p, len, t) != 0)
 				conn_broken(&b->conns[di]);
 		} else if (slot_active(b, (int32_t)slot, ps->generation))
-			pending_add(b, (int32_t)slot, ps->generation, p, len);
+			pending_add(b, (int32_t)slot, ps->generation, p, len,
+			    t);
 	}
 }
 
@@ -366,29 +445,40 @@ claimed(struct broker *b, int32_t slot, uint32_t generation, int status)
 		conn_broken(&b->conns[di]);
 }
 
-/* Route one packet that arrived on connection i. */
-static void
-route(struct broker *b, size_t i, const uint8_t *p, size_t len)
+/*
+ * Route one packet that arrived on connection i (p is ours to stamp);
+ * return -1 if the connection is to be closed.
+ */
+static int
+route(struct broker *b, size_t i, uint8_t *p, size_t len)
 {
 	struct ipc_header	 h;
 	const uint8_t		*payload;
 	struct broker_conn	*c = &b->conns[i];
+	struct broker_ticket	*t = NULL;
 	char			 name[NAME_MAX_LEN + 1];
 
 	if (ipc_parse(p, len, &h, &payload) != 0)
-		return;
-	if (h.kind == IPC_REGISTER) {
-		register_conn(b, i, &h);
-		return;
-	}
+		return 0;
+	if (h.kind == IPC_REGISTER)
+		return register_conn(b, i, &h);
 	if (!c->registered)
-		return;
+		return 0;
+	if ((h.kind == IPC_DELIVER || h.kind == IPC_BROADCAST) &&
+	    c->slot >= 0) {
+		/* Receivers tell senders apart by what we stamp. */
+		h.from_slot = c->slot;
+		h.from_gen = c->generation;
+		memcpy(p, &h, sizeof h);
+		if (h.seq != 0)
+			t = ticket_new(c->slot, c->generation, h.seq);
+	}
 	switch (h.kind) {
 	case IPC_DELIVER:
-		deliver(b, &h, p, len, c->slot, c->generation);
+		deliver(b, &h, p, len, c->slot, c->generation, t);
 		break;
 	case IPC_BROADCAST:
-		broadcast(b, c->slot, p, len);
+		broadcast(b, c->slot, p, len, t);
 #ifdef HAVE_HIREDIS
 		if (b->cluster != NULL)
 			cluster_broadcast(b->cluster, payload, h.len);
@@ -396,7 +486,7 @@ route(struct broker *b, size_t i, const uint8_t *p, size_t len)
 		break;
 	case IPC_CLAIM:
 		if (h.len > NAME_MAX_LEN || c->slot < 0)
-			return;
+			return 0;
 		memcpy(name, payload, h.len);
 		name[h.len] = '\0';
 #ifdef HAVE_HIREDIS
@@ -409,6 +499,33 @@ route(struct broker *b, size_t i, const uint8_t *p, size_t len)
 		claimed(b, c->slot, c->generation, PROTO_OK);
 		break;
 	}
+	if (t != NULL)
+		ticket_release(t);	/* routing's own reference */
+	return 0;
+}
+
+/* Acknowledge to each session what it numbered and has left us. */
+static void
+send_acks(struct broker *b)
+{
+	struct broker_conn	*c;
+	uint8_t			*p;
+	size_t			 len, n;
+
+	for (size_t i = 0; i < b->nconns; i++) {
+		c = &b->conns[i];
+		for (size_t off = 0; off < c->nacks; off += n) {
+			n = c->nacks - off < BROKER_ACKS_MAX ?
+			    c->nacks - off : BROKER_ACKS_MAX;
+			p = ipc_packet(IPC_ACK, c->slot, c->generation,
+			    c->acks + off, n * sizeof *c->acks, &len);
+			if (ipc_send_now(c->fd, &c->q, p, len) != 0) {
+				conn_broken(c);
+				break;
+			}
+		}
+		c->nacks = 0;
+	}
 }
 
 #ifdef HAVE_HIREDIS
@@ -420,13 +537,13 @@ cluster_deliver_cb(void *arg, const uint8_t *p, size_t len)
 	const uint8_t		*payload;
 
 	if (ipc_parse(p, len, &h, &payload) == 0 && h.kind == IPC_DELIVER)
-		deliver(arg, &h, p, len, -1, 0);
+		deliver(arg, &h, p, len, -1, 0, NULL);
 }
 
 static void
 cluster_broadcast_cb(void *arg, const uint8_t *p, size_t len)
 {
-	broadcast(arg, -2, p, len);
+	broadcast(arg, -2, p, len, NULL);
 }
 
 static void
@@ -457,9 +574,8 @@ read_conn(struct broker *b, size_t i)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (n <= 0)
+		if (n <= 0 || route(b, i, pkt, (size_t)n) != 0)
 			return -1;
-		route(b, i, pkt, (size_t)n);
 	}
 	return 0;
 }
@@ -488,8 +604,10 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	b->pending = xcalloc(presence->hdr->capacity, sizeof *b->pending);
 	b->pending_gen = xcalloc(presence->hdr->capacity,
 	    sizeof *b->pending_gen);
-	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
+	for (uint32_t i = 0; i < presence->hdr->capacity; i++) {
 		pktq_init(&b->pending[i], BROKER_PENDING_MAX);
+		b->pending[i].release = ticket_release;
+	}
 	log_set_prefix("broker: ");
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -559,6 +677,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 			    pktq_flush(&b->conns[i].q, b->conns[i].fd) != 0)
 				conn_broken(&b->conns[i]);
 		}
+		send_acks(b);
 		if (pfd[0].revents & POLLIN)
 			accept_conns(b);
 #ifdef HAVE_HIREDIS

@@ -21,19 +21,41 @@ pktq_init(struct pktq *q, size_t max)
 	q->max = max;
 }
 
-/* Free every queued packet. */
+/* Let go of one packet that leaves the queue. */
+static void
+item_done(struct pktq *q, struct pktq_item *it)
+{
+	free(it->data);
+	if (it->tag != NULL && q->release != NULL)
+		q->release(it->tag);
+}
+
+/* Free every queued packet (releasing their tags). */
 void
 pktq_free(struct pktq *q)
 {
+	void	(*release)(void *) = q->release;
+
 	for (size_t i = 0; i < q->count; i++)
-		free(q->items[(q->head + i) % q->cap].data);
+		item_done(q, &q->items[(q->head + i) % q->cap]);
 	free(q->items);
 	pktq_init(q, q->max);
+	q->release = release;
 }
 
 /* Queue a packet (taking ownership); return 0, or -1 if the queue is full. */
 int
 pktq_push(struct pktq *q, uint8_t *data, size_t len)
+{
+	return pktq_push_tagged(q, data, len, NULL);
+}
+
+/*
+ * Queue a packet with a tag (taking ownership of the packet, not of the
+ * tag: on -1, the queue being full, both are the caller's again).
+ */
+int
+pktq_push_tagged(struct pktq *q, uint8_t *data, size_t len, void *tag)
 {
 	struct pktq_item	*items;
 	size_t			 ncap;
@@ -50,9 +72,23 @@ pktq_push(struct pktq *q, uint8_t *data, size_t len)
 		q->cap = ncap;
 		q->head = 0;
 	}
-	q->items[(q->head + q->count) % q->cap] = (struct pktq_item){ data, len };
+	q->items[(q->head + q->count) % q->cap] =
+	    (struct pktq_item){ data, len, tag };
 	q->count++;
 	q->bytes += len;
+	return 0;
+}
+
+/* Take the first packet out, data and tag now the caller's; 0, or -1. */
+int
+pktq_pop(struct pktq *q, struct pktq_item *it)
+{
+	if (q->count == 0)
+		return -1;
+	*it = q->items[q->head];
+	q->bytes -= it->len;
+	q->head = (q->head + 1) % q->cap;
+	q->count--;
 	return 0;
 }
 
@@ -90,10 +126,10 @@ pktq_flush(struct pktq *q, int fd)
 			return -1;
 		}
 		for (int i = 0; i < sent; i++) {
-			free(q->items[q->head].data);
-			q->bytes -= q->items[q->head].len;
-			q->head = (q->head + 1) % q->cap;
-			q->count--;
+			struct pktq_item it;
+
+			if (pktq_pop(q, &it) == 0)
+				item_done(q, &it);
 		}
 		if (sent < n)
 			return 0;
@@ -130,7 +166,7 @@ ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
 	memcpy(h, p, sizeof *h);
 	if (h->len != len - sizeof *h || h->len > IPC_MAX_PAYLOAD)
 		return -1;
-	if (h->kind < IPC_REGISTER || h->kind > IPC_REGISTERED)
+	if (h->kind < IPC_REGISTER || h->kind > IPC_ACK)
 		return -1;
 	*payload = p + sizeof *h;
 	return 0;
@@ -145,26 +181,48 @@ ipc_parse(const uint8_t *p, size_t len, struct ipc_header *h,
 int
 ipc_send_now(int fd, struct pktq *q, uint8_t *p, size_t len)
 {
-	ssize_t	n;
-	int	r = 0;
+	return ipc_send_tagged(fd, q, p, len, NULL);
+}
+
+/*
+ * The same for a packet with a tag for the queue's release(): called at
+ * once if the packet is sent or dropped now, else when it leaves the
+ * queue.
+ */
+int
+ipc_send_tagged(int fd, struct pktq *q, uint8_t *p, size_t len, void *tag)
+{
+	struct pktq_item	it = { p, len, tag };
+	ssize_t			n;
+	int			r = 0;
 
 	if (q->count == 0 && fd != -1) {
 		do {
 			n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		} while (n == -1 && errno == EINTR);
 		if (n == (ssize_t)len) {
-			free(p);
+			item_done(q, &it);
 			return 0;
 		}
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != ENOBUFS)
 			r = -1;
 	}
-	if (pktq_push(q, p, len) != 0) {
-		free(p);
+	if (pktq_push_tagged(q, p, len, tag) != 0) {
+		item_done(q, &it);
 		return -2;
 	}
 	return r;
+}
+
+/* The sequence number in a packet's header (at least a header long). */
+uint64_t
+ipc_seq(const uint8_t *p)
+{
+	struct ipc_header	h;
+
+	memcpy(&h, p, sizeof h);
+	return h.seq;
 }
 
 /* Fill a sockaddr_un for path; return 0 or -1 (ENAMETOOLONG). */

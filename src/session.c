@@ -34,6 +34,10 @@
 #include "xmalloc.h"
 
 #define BROKER_QUEUE_MAX	16384	/* packets waiting for the broker */
+/* Packets the broker has not acknowledged, kept to send again: at most
+ * this many, or bytes (beyond, the oldest is given up). */
+#define UNACKED_MAX		65536
+#define UNACKED_MAX_BYTES	(64u * 1024 * 1024)
 /* Stop reading the client while the broker queue has less room than one
  * more message to a full room needs: back-pressure, never loss. */
 #define BROKER_QUEUE_HIGH	(BROKER_QUEUE_MAX - 2 * CHAT_MAX_RECIPIENTS - 64)
@@ -67,6 +71,10 @@ struct session {
 	int			 broker_registered;	/* it took our link */
 	int64_t			 broker_missing_since;	/* ms, or 0 */
 	int			 broker_told;	/* the client knows */
+	uint64_t		 next_seq;	/* of our numbered packets */
+	struct pktq		 unacked;	/* numbered, in order */
+	size_t			 given_up;	/* unacknowledged, forgotten */
+	struct seen		*seen;		/* per sender slot */
 	struct presence_ref	 ref;
 	int			 claimed;
 	int64_t			 claim_until;	/* ms: the cluster's answer */
@@ -84,6 +92,12 @@ struct session {
 	struct library		*lib;
 	struct stream		 stream;
 	int			 watching;	/* presence shows a title */
+};
+
+/* The newest numbered packet had from a sender: repeats are dropped. */
+struct seen {
+	uint32_t	generation;
+	uint64_t	seq;
 };
 
 struct dispatch {
@@ -199,6 +213,22 @@ stream_send(void *arg, json_object *m)
 	send_msg(arg, m);
 }
 
+/*
+ * The link to the broker is gone: connect again soon. What was queued on
+ * it goes too; what of it was numbered is still kept (unacked), to be
+ * sent again once a broker has taken our new link.
+ */
+static void
+broker_lost(struct session *s)
+{
+	if (s->broker_fd != -1)
+		close(s->broker_fd);
+	s->broker_fd = -1;
+	s->broker_registered = 0;
+	s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
+	pktq_free(&s->to_broker);
+}
+
 /* Connect (or reconnect) to the broker and register our slot. */
 static void
 broker_connect(struct session *s)
@@ -209,17 +239,14 @@ broker_connect(struct session *s)
 	s->broker_registered = 0;	/* until it says so */
 	s->broker_fd = ipc_connect(s->cfg->broker_path);
 	if (s->broker_fd == -1) {
-		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
+		broker_lost(s);
 		return;
 	}
 	p = ipc_packet(IPC_REGISTER, s->ref.slot, s->ref.generation, NULL, 0,
 	    &len);
 	/* Registration goes first, ahead of anything queued meanwhile. */
-	if (send(s->broker_fd, p, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		close(s->broker_fd);
-		s->broker_fd = -1;
-		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
-	}
+	if (send(s->broker_fd, p, len, MSG_NOSIGNAL) != (ssize_t)len)
+		broker_lost(s);
 	free(p);
 	log_debug("broker link %s", s->broker_fd == -1 ? "down" : "up");
 	/* A claim the old broker took with it is asked again (asking twice
@@ -229,26 +256,139 @@ broker_connect(struct session *s)
 		to_broker_kind(s, IPC_CLAIM, s->name, strlen(s->name));
 }
 
-/* Pass a packet of kind for the slot/generation to to the broker. */
+/* Send packet p (ours) to the broker now or as soon as it can take it. */
 static void
-to_broker_ref(struct session *s, enum ipc_kind kind,
-    const struct presence_ref *to, const void *data, size_t len)
+broker_send(struct session *s, uint8_t *p, size_t len)
 {
-	uint8_t	*p;
-	size_t	 plen;
-
-	p = ipc_packet(kind, to->slot, to->generation, data, len, &plen);
-	switch (ipc_send_now(s->broker_fd, &s->to_broker, p, plen)) {
+	switch (ipc_send_now(s->broker_fd, &s->to_broker, p, len)) {
 	case -1:
-		/* The broker is gone; the packet waits for the new one. */
-		close(s->broker_fd);
-		s->broker_fd = -1;
-		s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
+		/* The broker is gone; what is numbered goes again later. */
+		broker_lost(s);
 		break;
 	case -2:
 		log_warnx("broker queue full, message dropped");
 		break;
 	}
+}
+
+/*
+ * Keep a copy of numbered packet p until the broker acknowledges it. A
+ * broker holding that much of ours is holding it for a recipient that
+ * does not read: the oldest is given up (once said) rather than stop us.
+ */
+static void
+keep_unacked(struct session *s, const uint8_t *p, size_t len)
+{
+	struct pktq_item	it;
+	uint8_t			*copy = xmalloc(len);
+
+	memcpy(copy, p, len);
+	while (s->unacked.count > 0 &&
+	    (s->unacked.count >= UNACKED_MAX ||
+	    s->unacked.bytes + len > UNACKED_MAX_BYTES)) {
+		pktq_pop(&s->unacked, &it);
+		free(it.data);
+		if (s->given_up++ == 0)
+			log_warnx("the broker is holding too much of ours: "
+			    "the oldest is no longer kept to send again");
+	}
+	pktq_push(&s->unacked, copy, len);
+}
+
+/*
+ * Pass a packet of kind for the slot/generation to the broker. What is
+ * for others is numbered and kept until acknowledged; it waits for a
+ * link the broker has taken, so that it is never sent on a link the
+ * broker refuses (and then lost).
+ */
+static void
+to_broker_ref(struct session *s, enum ipc_kind kind,
+    const struct presence_ref *to, const void *data, size_t len)
+{
+	struct ipc_header	 h;
+	uint8_t			*p;
+	size_t			 plen;
+
+	p = ipc_packet(kind, to->slot, to->generation, data, len, &plen);
+	if (kind == IPC_DELIVER || kind == IPC_BROADCAST) {
+		memcpy(&h, p, sizeof h);
+		h.seq = ++s->next_seq;
+		memcpy(p, &h, sizeof h);
+		keep_unacked(s, p, plen);
+		if (!s->broker_registered) {
+			free(p);
+			return;
+		}
+	}
+	broker_send(s, p, plen);
+}
+
+/* The broker took our link: send what it has not acknowledged, in order. */
+static void
+resend_unacked(struct session *s)
+{
+	struct pktq		*q = &s->unacked;
+	struct ipc_header	 h;
+	uint8_t			*copy;
+
+	for (size_t i = 0; i < q->count && s->broker_fd != -1; i++) {
+		struct pktq_item *it = &q->items[(q->head + i) % q->cap];
+
+		memcpy(&h, it->data, sizeof h);
+		if (h.flags & IPC_FLAG_ACKED)
+			continue;
+		copy = xmalloc(it->len);
+		memcpy(copy, it->data, it->len);
+		broker_send(s, copy, it->len);
+	}
+}
+
+/* Mark the seqs the broker acknowledged; forget what is done in order. */
+static void
+on_ack(struct session *s, const uint8_t *payload, size_t len)
+{
+	struct pktq		*q = &s->unacked;
+	struct pktq_item	 it;
+	struct ipc_header	 h;
+	uint64_t		 seq, first;
+
+	for (size_t off = 0; off + sizeof seq <= len; off += sizeof seq) {
+		memcpy(&seq, payload + off, sizeof seq);
+		if (q->count == 0 || seq < (first = ipc_seq(q->items[q->head].data)) ||
+		    seq - first >= q->count)
+			continue;	/* given up, or not ours */
+		it = q->items[(q->head + (seq - first)) % q->cap];
+		memcpy(&h, it.data, sizeof h);
+		h.flags |= IPC_FLAG_ACKED;
+		memcpy(it.data, &h, sizeof h);
+	}
+	while (q->count > 0) {
+		memcpy(&h, q->items[q->head].data, sizeof h);
+		if (!(h.flags & IPC_FLAG_ACKED))
+			break;
+		pktq_pop(q, &it);
+		free(it.data);
+	}
+}
+
+/*
+ * Return 1 if a packet from another session repeats one we had (its
+ * sender sent it again after a broker restart), else note it and 0.
+ */
+static int
+seen_before(struct session *s, const struct ipc_header *h)
+{
+	struct seen	*e;
+
+	if (h->seq == 0 || h->from_slot < 0 ||
+	    (uint32_t)h->from_slot >= s->presence->hdr->capacity)
+		return 0;
+	e = &s->seen[h->from_slot];
+	if (e->generation == h->from_gen && h->seq <= e->seq)
+		return 1;
+	e->generation = h->from_gen;
+	e->seq = h->seq;
+	return 0;
 }
 
 /* Pass a packet of kind about ourselves to the broker. */
@@ -838,18 +978,25 @@ handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
 	switch (h.kind) {
 	case IPC_DELIVER:
 	case IPC_BROADCAST:
-		if (s->state == SESSION_ACTIVE)
+		if (seen_before(s, &h))
+			log_debug("a repeat from slot %d dropped", h.from_slot);
+		else if (s->state == SESSION_ACTIVE)
 			send_raw(s, payload, h.len);
+		break;
+	case IPC_ACK:
+		on_ack(s, payload, h.len);
 		break;
 	case IPC_CLAIMED:
 		if (h.slot == s->ref.slot && h.generation == s->ref.generation)
 			on_claimed(s, h.flags);
 		break;
 	case IPC_REGISTERED:
-		if (h.slot == s->ref.slot && h.generation == s->ref.generation) {
+		if (h.slot == s->ref.slot && h.generation == s->ref.generation &&
+		    !s->broker_registered) {
 			s->broker_registered = 1;
 			s->broker_missing_since = 0;
 			s->broker_told = 0;
+			resend_unacked(s);
 		}
 		break;
 	}
@@ -870,9 +1017,7 @@ read_broker(struct session *s)
 			return;
 		if (n <= 0) {
 			log_info("broker link lost; reconnecting");
-			close(s->broker_fd);
-			s->broker_fd = -1;
-			s->broker_retry_at = util_now_ms() + BROKER_RETRY_MS;
+			broker_lost(s);
 			return;
 		}
 		handle_broker_packet(s, pkt, (size_t)n);
@@ -881,15 +1026,18 @@ read_broker(struct session *s)
 
 /*
  * Wait (at most LEAVE_WAIT_MS) until the broker has taken our link, so
- * that what we send on it is relayed; return 1 if it has, else 0.
+ * that what we send on it is relayed, and if all until it acknowledged
+ * all we sent (a broker that dies meanwhile is reconnected and given it
+ * again); return 1 if so, else 0.
  */
 static int
-broker_taken(struct session *s)
+broker_settled(struct session *s, int all)
 {
 	int64_t		until = util_now_ms() + LEAVE_WAIT_MS, now;
 	struct pollfd	pfd;
 
-	while (!s->broker_registered && (now = util_now_ms()) < until) {
+	while (!(s->broker_registered && (!all || s->unacked.count == 0)) &&
+	    (now = util_now_ms()) < until) {
 		if (s->broker_fd == -1) {
 			if (now >= s->broker_retry_at)
 				broker_connect(s);
@@ -904,12 +1052,14 @@ broker_taken(struct session *s)
 		if (poll(&pfd, 1, (int)(until - now)) <= 0)
 			continue;
 		if ((pfd.revents & POLLOUT) &&
-		    pktq_flush(&s->to_broker, s->broker_fd) != 0)
+		    pktq_flush(&s->to_broker, s->broker_fd) != 0) {
+			broker_lost(s);
 			continue;
+		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
 			read_broker(s);
 	}
-	return s->broker_registered;
+	return s->broker_registered && (!all || s->unacked.count == 0);
 }
 
 /*
@@ -923,11 +1073,9 @@ broker_taken(struct session *s)
 static void
 leave(struct session *s)
 {
-	int	flags;
-
 	if (!s->claimed)
 		return;
-	if (s->state == SESSION_ACTIVE && !broker_taken(s)) {
+	if (s->state == SESSION_ACTIVE && !broker_settled(s, 0)) {
 		log_warnx("the broker did not take our leave; the master will "
 		    "announce it");
 		s->claimed = 0;
@@ -935,17 +1083,11 @@ leave(struct session *s)
 	}
 	presence_release(s->presence, &s->ref);
 	s->claimed = 0;
-	if (s->state == SESSION_ACTIVE && s->broker_fd != -1) {
+	if (s->state == SESSION_ACTIVE) {
 		broadcast(s, msg_leave(s->name, s->leave_reason ?
 		    s->leave_reason : "quit"));
-		/* Give the leave notice a moment to reach the broker. */
-		flags = fcntl(s->broker_fd, F_GETFL);
-		fcntl(s->broker_fd, F_SETFL, flags & ~O_NONBLOCK);
-		struct timeval tv = { 1, 0 };
-		setsockopt(s->broker_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-		    sizeof tv);
-		if (pktq_flush(&s->to_broker, s->broker_fd) != 0 ||
-		    s->to_broker.count > 0)
+		/* Until what we said last, this included, is through. */
+		if (!broker_settled(s, 1))
 			log_warnx("the broker did not take our leave notice");
 	}
 	if (s->broker_fd != -1) {
@@ -1070,6 +1212,19 @@ timers(struct session *s)
 	return next > now ? (int)(next - now) : 0;
 }
 
+/*
+ * Return 1 if we read the client now. Reading waits while the broker is
+ * busy (back-pressure), while no broker has taken our link and what we
+ * keep for it has grown as much, and while the cluster claims our name.
+ */
+static int
+reading(const struct session *s)
+{
+	return s->to_broker.count < BROKER_QUEUE_HIGH &&
+	    (s->broker_registered || s->unacked.count < BROKER_QUEUE_HIGH) &&
+	    s->state != SESSION_CLAIMING;
+}
+
 /* Set up signals for a session: TERM/INT through the self-pipe. */
 static void
 session_signals(void)
@@ -1109,6 +1264,8 @@ session_main(struct session_env *env)
 	s.tokens = s.cfg->chat_burst;
 	buf_init(&s.out, s.cfg->out_queue_max);
 	pktq_init(&s.to_broker, BROKER_QUEUE_MAX);
+	pktq_init(&s.unacked, UNACKED_MAX);
+	s.seen = xcalloc(s.presence->hdr->capacity, sizeof *s.seen);
 	frame_decoder_init(&s.dec);
 	frame_decoder_set_limits(&s.dec, FRAME_MAX_JSON, 0);
 	s.lib = env->library;
@@ -1122,11 +1279,7 @@ session_main(struct session_env *env)
 		timeout = timers(&s);
 		if (s.done)
 			break;
-		/* Reading waits while the broker is busy (back-pressure) and
-		 * while the cluster claims our name. */
-		pfd[0] = (struct pollfd){ s.fd, s.to_broker.count <
-		    BROKER_QUEUE_HIGH && s.state != SESSION_CLAIMING ?
-		    POLLIN : 0, 0 };
+		pfd[0] = (struct pollfd){ s.fd, reading(&s) ? POLLIN : 0, 0 };
 		if (buf_len(&s.out) > 0 || stream_pending(&s.stream, s.fd))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };
@@ -1146,10 +1299,8 @@ session_main(struct session_env *env)
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 			read_broker(&s);
 		if (s.broker_fd != -1 && (pfd[1].revents & POLLOUT) &&
-		    pktq_flush(&s.to_broker, s.broker_fd) != 0) {
-			close(s.broker_fd);
-			s.broker_fd = -1;
-		}
+		    pktq_flush(&s.to_broker, s.broker_fd) != 0)
+			broker_lost(&s);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_client(&s);
 		if (flush_client(&s) != 0 && !s.done) {
@@ -1166,4 +1317,6 @@ session_main(struct session_env *env)
 	buf_free(&s.out);
 	pktq_free(&s.to_broker);
 	exit(0);
+	pktq_free(&s.unacked);
+	free(s.seen);
 }

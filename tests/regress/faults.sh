@@ -68,6 +68,14 @@ check "no client lost its connection" \
     test "$(cat "$WORK/carol.out" "$WORK/dave.out" | count /dev/stdin \
     '"event":"(closed|leave)"')" -eq 0
 
+# --- the broker killed with chat in flight: nothing lost, nothing twice --
+broker=$(sed -n 's/.*broker started (pid \([0-9]*\)).*/\1/p' \
+    "$WORK/server.log" | tail -1)
+relay_tap < <(cd "$top_srcdir/tests/regress" &&
+    "$PYTHON3" brokerkill.py "$PORT" 12 150 "$broker" 2>&1)
+check "the master restarts the broker again" \
+    wait_for "$WORK/server.log" "broker \\(pid $broker\\) died; restarting"
+
 # --- a client that stops reading while others flood ---------------------
 "$PYTHON3" - "$PORT" >"$WORK/stuck.log" 2>&1 <<'PY' &
 import os, socket, sys, time

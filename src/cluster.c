@@ -33,6 +33,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@
 #include "buf.h"
 #include "cluster.h"
 #include "clusternote.h"
+#include "clusterreader.h"
+#include "clusterreply.h"
 #include "crypto.h"
 #include "frame.h"
 #include "ipc.h"
@@ -122,6 +125,31 @@ struct link {
 	int			 reading, writing;
 	int			 connected;
 	const char		*what;
+	struct clusterreader_guard guard;
+};
+
+/* The commands whose replies the callbacks read, for the log. */
+enum command {
+	CMD_PUBLISH,
+	CMD_SUBSCRIBE,
+	CMD_EXISTS,
+	CMD_HGETALL,
+	CMD_SMEMBERS,
+	CMD_CLAIM,
+	CMD_BEAT,
+	CMD_MGET,
+	CMD_AUTH,
+};
+static const char *const command_names[] = {
+	[CMD_PUBLISH] = "PUBLISH",
+	[CMD_SUBSCRIBE] = "SUBSCRIBE",
+	[CMD_EXISTS] = "EXISTS",
+	[CMD_HGETALL] = "HGETALL",
+	[CMD_SMEMBERS] = "SMEMBERS",
+	[CMD_CLAIM] = "the name claim",
+	[CMD_BEAT] = "the heartbeat",
+	[CMD_MGET] = "MGET",
+	[CMD_AUTH] = "AUTH",
 };
 
 /* What we last published about one of our users. */
@@ -137,7 +165,7 @@ struct cluster {
 	void			*arg;
 	struct link		 cmd, sub;
 	enum cluster_state	 state;
-	int			 subscribed;
+	int			 subscribed;	/* bit 0: all, 1: ours */
 	int			 reset;
 	int			 stopping;
 	int64_t			 next_attempt, backoff;
@@ -182,6 +210,7 @@ struct cluster {
 	int			 auditing;
 	int			 warned_down;
 	int			 warned_auth;
+	unsigned int		 warned_reply;	/* bits: enum command */
 };
 
 static void	start_sync(struct cluster *);
@@ -241,12 +270,57 @@ claim_value(struct cluster *c, char *out, size_t size, int32_t slot,
 	    generation);
 }
 
+/*
+ * Log a reply a callback cannot use (error: what clusterreply_*() said),
+ * once per command and connection; the callback goes on without it.
+ */
+static void
+bad_reply(struct cluster *c, enum command cmd, int error,
+    const redisReply *reply)
+{
+	char	text[CLUSTERREPLY_TEXT_MAX];
+
+	/* No reply at all: the link went down, which is logged itself. */
+	if (error == CLUSTERREPLY_E_NONE || (c->warned_reply & (1u << cmd)))
+		return;
+	c->warned_reply |= 1u << cmd;
+	if (error == CLUSTERREPLY_E_REDIS) {
+		clusterreply_text(reply, text, sizeof text);
+		log_warnx("cluster: %s: Redis said: %s", command_names[cmd],
+		    text);
+	} else
+		log_warnx("cluster: %s: a malformed reply from Redis (%s); "
+		    "ignored", command_names[cmd],
+		    clusterreply_strerror(error));
+}
+
+/*
+ * Let hiredis have a whole reply only if it will not crash on it: one
+ * nobody asked for, unless an error, trips its asserts (0: refuse).
+ */
+static int
+link_accept(void *arg, const redisReply *reply)
+{
+	struct link	*l = arg;
+
+	if (l->ac == NULL || l->ac->replies.head != NULL ||
+	    reply->type == REDIS_REPLY_ERROR)
+		return 1;
+	if (l->ac->c.flags & REDIS_SUBSCRIBED)
+		return clusterreader_pubsub_ok(reply);
+	return 0;
+}
+
 /* A link broke (or failed to connect): both are torn down soon. */
 static void
 on_disconnect(const redisAsyncContext *ac, int status)
 {
 	struct link	*l = ac->data;
 
+	if (l->guard.refused != NULL)
+		log_warnx("cluster: Redis sent the %s connection a reply it "
+		    "cannot take (%s); reconnecting", l->what,
+		    l->guard.refused);
 	l->ac = NULL;
 	l->connected = 0;
 	l->reading = l->writing = 0;
@@ -288,6 +362,9 @@ link_open(struct cluster *c, struct link *l, const char *what)
 		return -1;
 	}
 	l->ac = ac;
+	l->guard.accept = link_accept;
+	l->guard.arg = l;
+	clusterreader_install(ac->c.reader, &l->guard);
 	ac->data = l;
 	ac->ev.data = l;
 	ac->ev.addRead = ev_add_read;
@@ -505,14 +582,20 @@ on_published(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct item	*it = arg;
 	struct cluster	*c = it->c;
-	redisReply	*reply = r;
+	long long	 heard;
+	int		 e;
 
 	c->round--;
 	it->inflight = 0;
-	if (reply == NULL)
-		return;		/* disconnected: sent again later */
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0 &&
-	    it->node[0] != '\0') {
+	if ((e = clusterreply_integer(r, 0, LLONG_MAX, &heard)) != 0) {
+		if (e == CLUSTERREPLY_E_NONE)
+			return;		/* disconnected: sent again later */
+		bad_reply(c, CMD_PUBLISH, e, r);
+		item_fail(c, it, "the cluster refused it");
+		item_free(c, it);
+		return;
+	}
+	if (heard == 0 && it->node[0] != '\0') {
 		if (given_up(c, it)) {
 			item_fail(c, it, "their server left the cluster");
 			item_free(c, it);
@@ -891,35 +974,31 @@ on_parcels(struct cluster *c, const uint8_t *p, size_t len)
 static void
 on_sub(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct cluster	*c = arg;
-	redisReply	*reply = r, **e;
+	struct cluster			*c = arg;
+	const char			*channels[] = { c->chan_all, c->chan_me };
+	struct clusterreply_message	 m;
+	int				 e;
 
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 3)
-		return;
-	e = reply->element;
-	if (e[0]->type != REDIS_REPLY_STRING)
-		return;
-	if (strcmp(e[0]->str, "subscribe") == 0) {
-		if (++c->subscribed == 2 && c->state == CLUSTER_CONNECTING)
-			start_sync(c);
+	if ((e = clusterreply_message(r, channels, 2, &m)) != 0) {
+		bad_reply(c, CMD_SUBSCRIBE, e, r);
 		return;
 	}
-	if (strcmp(e[0]->str, "message") != 0 ||
-	    e[1]->type != REDIS_REPLY_STRING ||
-	    e[2]->type != REDIS_REPLY_STRING)
-		return;
-	if (strcmp(e[1]->str, c->chan_all) == 0)
-		on_note(c, (const uint8_t *)e[2]->str, e[2]->len);
-	else if (strcmp(e[1]->str, c->chan_me) == 0)
-		on_parcels(c, (const uint8_t *)e[2]->str, e[2]->len);
+	if (m.kind == CLUSTERREPLY_SUBSCRIBED) {
+		/* Both channels, each counted once. */
+		c->subscribed |= 1 << m.channel;
+		if (c->subscribed == 3 && c->state == CLUSTER_CONNECTING)
+			start_sync(c);
+	} else if (m.channel == 0)
+		on_note(c, m.data, m.len);
+	else
+		on_parcels(c, m.data, m.len);
 }
 
 /* Loading every other node's users: on registering, and as an audit. */
 struct load {
 	struct cluster	*c;
 	char		 node[NAME_MAX_LEN + 1];
-	int		 alive;
+	int		 alive;		/* -1: we could not tell */
 	int64_t		 since;		/* when we asked */
 };
 
@@ -940,34 +1019,42 @@ static void
 on_alive(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct load	*l = arg;
-	redisReply	*reply = r;
+	long long	 exists;
+	int		 e;
 
-	l->alive = reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer == 1;
+	if ((e = clusterreply_integer(r, 0, 1, &exists)) == 0)
+		l->alive = (int)exists;
+	else {
+		bad_reply(l->c, CMD_EXISTS, e, r);
+		l->alive = -1;
+	}
 }
 
 /* A snapshot of another node's users has arrived. */
 static void
 on_snapshot(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct load	*l = arg;
-	struct cluster	*c = l->c;
-	redisReply	*reply = r;
-	json_object	*records;
+	struct load			*l = arg;
+	struct cluster			*c = l->c;
+	struct clusterreply_values	 v;
+	json_object			*records;
+	int				 e;
 
-	if (reply != NULL && (c->state == CLUSTER_SYNCING ||
+	if (r != NULL && (c->state == CLUSTER_SYNCING ||
 	    (c->state == CLUSTER_UP && c->auditing))) {
-		if (!l->alive)
+		/* A node we cannot tell about is left as it is. */
+		if (l->alive == 0)
 			node_gone(c, l->node);
-		else if (reply->type == REDIS_REPLY_ARRAY) {
+		else if (l->alive == 1 &&
+		    (e = clusterreply_values(r, &v)) != 0)
+			bad_reply(c, CMD_HGETALL, e, r);
+		else if (l->alive == 1) {
 			records = json_object_new_array();
-			for (size_t i = 1; i < reply->elements; i += 2)
-				if (reply->element[i]->type ==
-				    REDIS_REPLY_STRING)
-					json_object_array_add(records,
-					    user_parse_json(
-					    reply->element[i]->str,
-					    reply->element[i]->len));
+			for (size_t i = 0; i < v.n; i++)
+				json_object_array_add(records,
+				    user_parse_json(v.value[i].p,
+				    v.value[i].len));
+			clusterreply_values_free(&v);
 			reconcile(c, l->node, records, l->since);
 			json_object_put(records);
 		}
@@ -983,31 +1070,36 @@ on_snapshot(redisAsyncContext *ac, void *r, void *arg)
 static void
 on_members(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct cluster	*c = arg;
-	redisReply	*reply = r;
-	struct load	*l;
-	char		 key[KEY_LEN];
-	size_t		 n;
-	int64_t		 since = util_now_ms();
+	struct cluster			*c = arg;
+	struct clusterreply_names	 nodes;
+	struct load			*l;
+	char				 key[KEY_LEN];
+	size_t				 n;
+	int64_t				 since = util_now_ms();
+	int				 e;
 
-	if (reply == NULL || (c->state != CLUSTER_SYNCING &&
+	if (r == NULL || (c->state != CLUSTER_SYNCING &&
 	    !(c->state == CLUSTER_UP && c->auditing))) {
 		c->auditing = 0;
 		return;
 	}
 	c->loading = 1;
-	for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
-	    i < reply->elements; i++) {
-		redisReply *e = reply->element[i];
-
-		if (e->type != REDIS_REPLY_STRING ||
-		    !proto_name_valid(e->str) ||
-		    strcmp(e->str, c->cfg->node) == 0)
+	if ((e = clusterreply_names(r, &nodes)) != 0) {
+		/* Nothing learnt, nothing dropped: the next audit retries. */
+		bad_reply(c, CMD_SMEMBERS, e, r);
+		loaded(c);
+		return;
+	}
+	if (nodes.invalid > 0)
+		bad_reply(c, CMD_SMEMBERS, CLUSTERREPLY_E_NAME, r);
+	for (size_t i = 0; i < nodes.n; i++) {
+		if (strcmp(nodes.name[i], c->cfg->node) == 0)
 			continue;
 		l = xcalloc(1, sizeof *l);
 		l->c = c;
+		l->alive = -1;
 		l->since = since;
-		snprintf(l->node, sizeof l->node, "%s", e->str);
+		snprintf(l->node, sizeof l->node, "%s", nodes.name[i]);
 		make_key(key, "node:", l->node, 0);
 		if (send_cmd(c, on_alive, l, "EXISTS %s", key) != 0) {
 			free(l);
@@ -1023,20 +1115,13 @@ on_members(redisAsyncContext *ac, void *r, void *arg)
 	n = presence_snapshot(c->presence, c->scratch, c->refs,
 	    c->presence->hdr->capacity);
 	for (size_t j = 0; j < n; j++) {
-		int listed = 0;
-
 		if (c->scratch[j].node[0] == '\0' ||
 		    c->noted[c->refs[j].slot] > since)
 			continue;
-		for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
-		    i < reply->elements && !listed; i++)
-			listed = reply->element[i]->type ==
-			    REDIS_REPLY_STRING &&
-			    strcmp(reply->element[i]->str,
-			    c->scratch[j].node) == 0;
-		if (!listed)
+		if (!clusterreply_names_has(&nodes, c->scratch[j].node))
 			drop_remote(c, &c->refs[j], "lost");
 	}
+	clusterreply_names_free(&nodes);
 	loaded(c);
 }
 
@@ -1051,10 +1136,12 @@ static void
 on_reclaimed(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct reclaim	*rc = arg;
-	redisReply	*reply = r;
+	long long	 ours;
+	int		 e;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer == 0)
+	if ((e = clusterreply_integer(r, 0, 1, &ours)) != 0)
+		bad_reply(rc->c, CMD_CLAIM, e, r);	/* kept, unsure */
+	else if (!ours)
 		rc->c->ops->claimed(rc->c->arg, rc->slot, rc->generation,
 		    PROTO_E_NAME_TAKEN);
 	free(rc);
@@ -1165,19 +1252,20 @@ start_sync(struct cluster *c)
 static void
 on_beat(redisAsyncContext *ac, void *r, void *arg)
 {
-	struct cluster	*c = arg;
-	redisReply	*reply = r;
+	struct cluster		*c = arg;
+	enum clusterreply_beat	 found;
+	int			 e;
 
 	c->beat_sent = 0;
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-		log_warnx("cluster: heartbeat: %s", reply->str);
-	if (reply != NULL && reply->type == REDIS_REPLY_NIL &&
-	    c->state == CLUSTER_UP) {
+	if ((e = clusterreply_beat(r, c->epoch, &found)) != 0) {
+		bad_reply(c, CMD_BEAT, e, r);
+		return;
+	}
+	if (found == CLUSTERREPLY_BEAT_EXPIRED && c->state == CLUSTER_UP) {
 		log_warnx("cluster: our heartbeat had expired; registering "
 		    "again");
 		start_sync(c);
-	} else if (reply != NULL && reply->type == REDIS_REPLY_STRING &&
-	    strcmp(reply->str, c->epoch) != 0 && !c->warned_name) {
+	} else if (found == CLUSTERREPLY_BEAT_OTHER && !c->warned_name) {
 		log_warnx("cluster: another node uses the name %s; give each "
 		    "node its own (--node)", c->cfg->node);
 		c->warned_name = 1;
@@ -1195,13 +1283,16 @@ static void
 on_check(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct check	*k = arg;
-	redisReply	*reply = r;
+	uint8_t		*alive = xcalloc(k->n, 1);
+	int		 e;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
-	    reply->elements == k->n && k->c->state == CLUSTER_UP)
+	if ((e = clusterreply_present(r, k->n, alive)) != 0)
+		bad_reply(k->c, CMD_MGET, e, r);
+	else if (k->c->state == CLUSTER_UP)
 		for (size_t i = 0; i < k->n; i++)
-			if (reply->element[i]->type == REDIS_REPLY_NIL)
+			if (!alive[i])
 				node_gone(k->c, k->nodes[i]);
+	free(alive);
 	free(k);
 }
 
@@ -1289,11 +1380,13 @@ static void
 on_claimed(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct claim	*cl = arg;
-	redisReply	*reply = r;
-	int		 status = PROTO_E_UNAVAILABLE;
+	long long	 ours;
+	int		 status = PROTO_E_UNAVAILABLE, e;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-		status = reply->integer == 1 ? PROTO_OK : PROTO_E_NAME_TAKEN;
+	if ((e = clusterreply_integer(r, 0, 1, &ours)) != 0)
+		bad_reply(cl->c, CMD_CLAIM, e, r);
+	else
+		status = ours ? PROTO_OK : PROTO_E_NAME_TAKEN;
 	cl->c->ops->claimed(cl->c->arg, cl->slot, cl->generation, status);
 	free(cl);
 }
@@ -1356,16 +1449,24 @@ static void
 on_auth(redisAsyncContext *ac, void *r, void *arg)
 {
 	struct cluster	*c = arg;
-	redisReply	*reply = r;
+	char		 text[CLUSTERREPLY_TEXT_MAX];
+	int		 e;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-		if (!c->warned_auth)
+	if ((e = clusterreply_ok(r)) == CLUSTERREPLY_E_REDIS) {
+		if (!c->warned_auth) {
+			clusterreply_text(r, text, sizeof text);
 			log_warnx("redis %s:%d: AUTH: %s", c->cfg->redis_host,
-			    c->cfg->redis_port, reply->str);
+			    c->cfg->redis_port, text);
+		}
 		c->warned_auth = 1;
 		c->reset = 1;
-	} else if (reply != NULL)
+	} else if (e != CLUSTERREPLY_E_NONE) {
+		/* Not refused; if not OK either, the link's next replies
+		 * tell what is wrong. */
+		if (e != 0)
+			bad_reply(c, CMD_AUTH, e, r);
 		c->warned_auth = 0;
+	}
 }
 
 /* Start connecting both links (authenticating first if asked to). */
@@ -1381,6 +1482,7 @@ connect_links(struct cluster *c, int64_t now)
 	c->state = CLUSTER_CONNECTING;
 	c->state_since = now;
 	c->subscribed = 0;
+	c->warned_reply = 0;
 	if (c->cfg->redis_password != NULL) {
 		redisAsyncCommand(c->cmd.ac, on_auth, c, "AUTH %s",
 		    c->cfg->redis_password);

@@ -5,8 +5,8 @@
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 
-targets="frame msg jwk open cluster screentext client knownkeys batch"
-echo "1..9"
+targets="frame msg jwk open cluster screentext client knownkeys batch redis"
+echo "1..10"
 n=0
 for t in $targets; do
 	n=$((n + 1))
@@ -16,7 +16,10 @@ for t in $targets; do
 	for f in "$corpus"/*; do
 		[ -f "$f" ] && set -- "$@" "$f"
 	done
-	if [ ! -x "$prog" ]; then
+	if [ "$t" = redis ] && ! grep -q '^#define HAVE_HIREDIS 1' \
+	    "$top_builddir/config.h"; then
+		echo "ok $n - fuzz_$t corpus # SKIP built without hiredis"
+	elif [ ! -x "$prog" ]; then
 		echo "not ok $n - fuzz_$t corpus # $prog is not built"
 	elif [ $# -eq 0 ]; then
 		echo "not ok $n - fuzz_$t corpus # no seed files in $corpus"

@@ -214,6 +214,7 @@ presence_claim(struct presence *p, const char *name, pid_t pid,
 	memset(s->rooms, 0, sizeof s->rooms);
 	copy_field(s->rooms[0], sizeof s->rooms[0], DEFAULT_ROOM);
 	s->watching[0] = '\0';
+	s->private_stream = 0;
 	s->node[0] = '\0';
 	__atomic_store_n(&s->state, SLOT_JOINING, __ATOMIC_RELEASE);
 	ref->slot = (int)(s - p->slots);
@@ -274,6 +275,7 @@ presence_release(struct presence *p, const struct presence_ref *ref)
 
 	presence_lock(p);
 	if ((s = slot_of(p, ref)) != NULL) {
+		s->private_stream = 0;
 		__atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
 		r = 0;
 	}
@@ -307,6 +309,8 @@ presence_reap(struct presence *p, pid_t pid, struct presence_slot *gone)
 			continue;
 		if (gone != NULL)
 			memcpy(gone, s, sizeof *gone);
+		/* Its private stream, if any, dies with it. */
+		s->private_stream = 0;
 		__atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
 		freed++;
 	}
@@ -393,6 +397,81 @@ presence_set_watching(struct presence *p, const struct presence_ref *ref,
 	}
 	presence_unlock(p);
 	return r;
+}
+
+/*
+ * Set how many of our users may have a private stream at once (the
+ * master, before it forks; 0: none may).
+ */
+void
+presence_set_private_max(struct presence *p, unsigned int max)
+{
+	p->hdr->private_max = max;
+}
+
+/* Return how many private streams are allowed at once. */
+unsigned int
+presence_private_max(const struct presence *p)
+{
+	return p->hdr->private_max;
+}
+
+/* Return the number of taken slots with a private stream (lock held). */
+static unsigned int
+count_private(const struct presence *p)
+{
+	unsigned int	n = 0;
+
+	for (uint32_t i = 0; i < p->hdr->capacity; i++)
+		n += slot_taken(&p->slots[i]) && p->slots[i].private_stream;
+	return n;
+}
+
+/*
+ * Record that ref's session decodes a stream of its own, if fewer than
+ * private_max do; the count and the claim happen under one lock, and the
+ * mark goes when the slot is freed, also by the master's reap of a dead
+ * session. Returns 0 (also if ref had one already), or -1 if all are in
+ * use or ref's slot is gone (or a user of another node's).
+ */
+int
+presence_private_take(struct presence *p, const struct presence_ref *ref)
+{
+	struct presence_slot	*s;
+	int			 r = -1;
+
+	presence_lock(p);
+	if ((s = slot_of(p, ref)) != NULL && s->node[0] == '\0' &&
+	    (s->private_stream || count_private(p) < p->hdr->private_max)) {
+		s->private_stream = 1;
+		r = 0;
+	}
+	presence_unlock(p);
+	return r;
+}
+
+/* ref's session stopped decoding a stream of its own. */
+void
+presence_private_drop(struct presence *p, const struct presence_ref *ref)
+{
+	struct presence_slot	*s;
+
+	presence_lock(p);
+	if ((s = slot_of(p, ref)) != NULL)
+		s->private_stream = 0;
+	presence_unlock(p);
+}
+
+/* Return the number of private streams now. */
+unsigned int
+presence_private_count(struct presence *p)
+{
+	unsigned int	n;
+
+	presence_lock(p);
+	n = count_private(p);
+	unlock_read(p);
+	return n;
 }
 
 /* Copy active slots (only ours if local_only) under the lock. */
@@ -533,6 +612,7 @@ presence_remote_put(struct presence *p, const struct presence_slot *u,
 	copy_field(s->fingerprint, sizeof s->fingerprint, u->fingerprint);
 	memcpy(s->rooms, u->rooms, sizeof s->rooms);
 	copy_field(s->watching, sizeof s->watching, u->watching);
+	s->private_stream = 0;	/* decoded on its own node, not here */
 	copy_field(s->node, sizeof s->node, u->node);
 	s->remote_slot = u->remote_slot;
 	s->remote_gen = u->remote_gen;

@@ -35,6 +35,7 @@ struct presence_slot {
 	char		fingerprint[CRYPTO_FINGERPRINT_LEN];
 	char		rooms[PRESENCE_MAX_ROOMS][ROOM_MAX_LEN + 1];
 	char		watching[VIDEO_NAME_MAX_LEN + 1];
+	uint32_t	private_stream;	/* 1: its session decodes one itself */
 	/* A user of another node in a cluster: its node, and the slot and
 	 * generation it has there (node[0] == '\0' for our own users). */
 	char		node[NAME_MAX_LEN + 1];
@@ -48,6 +49,7 @@ struct presence_header {
 	uint32_t	capacity;
 	uint32_t	local_max;	/* slots for our own users */
 	uint32_t	generation;	/* bumped on every change */
+	uint32_t	private_max;	/* private streams allowed at once */
 	pid_t		holder;		/* pid holding the lock, or 0 */
 	sem_t		lock;
 };
@@ -83,6 +85,11 @@ int	presence_room_leave(struct presence *, const struct presence_ref *,
 	    const char *);
 int	presence_set_watching(struct presence *, const struct presence_ref *,
 	    const char *);
+void	presence_set_private_max(struct presence *, unsigned int);
+unsigned int presence_private_max(const struct presence *);
+int	presence_private_take(struct presence *, const struct presence_ref *);
+void	presence_private_drop(struct presence *, const struct presence_ref *);
+unsigned int presence_private_count(struct presence *);
 size_t	presence_snapshot(struct presence *, struct presence_slot *,
 	    struct presence_ref *, size_t);
 int	presence_find(struct presence *, const char *, struct presence_slot *,

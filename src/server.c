@@ -884,6 +884,7 @@ server_run(struct server_config *cfg, int listen_fd)
 	if (presence_create(&m.presence, cfg->max_clients,
 	    remote_capacity(cfg)) != 0)
 		fatal("presence table");
+	presence_set_private_max(&m.presence, cfg->max_private);
 	if (cfg->share_players && player_table_create(&m.players) != 0) {
 		log_warn("shared players unavailable (shared memory)");
 		m.players = NULL;

@@ -35,6 +35,7 @@ struct server_config {
 	int		 idle_timeout;		/* seconds without input */
 	size_t		 out_queue_max;	/* bytes queued to one client */
 	int		 share_players;	/* one decode per shared stream */
+	unsigned int	 max_private;	/* streams decoded by their session */
 	const char	*redis_host;	/* cluster mode: Redis to join */
 	int		 redis_port;
 	char		*redis_password;	/* AUTH with it, or NULL */

@@ -1269,7 +1269,8 @@ session_main(struct session_env *env)
 	frame_decoder_init(&s.dec);
 	frame_decoder_set_limits(&s.dec, FRAME_MAX_JSON, 0);
 	s.lib = env->library;
-	stream_init(&s.stream, s.lib, env->players, stream_send, &s);
+	stream_init(&s.stream, s.lib, env->players, s.presence, &s.ref,
+	    stream_send, &s);
 	session_signals();
 	crypto_random(s.nonce, sizeof s.nonce);
 	send_msg(&s, msg_challenge(s.cfg->server_name, s.nonce,

@@ -39,14 +39,20 @@
 #define LATE_SKIP_FRAMES	2	/* this late: skip frames to catch up */
 #define LOAD_STATE(s)	__atomic_load_n(&(s)->state, __ATOMIC_SEQ_CST)
 
-/* Set up an idle stream; send delivers messages to the client. */
+/*
+ * Set up an idle stream; send delivers messages to the client. Private
+ * streams are counted in user's slot of the presence table.
+ */
 void
 stream_init(struct stream *st, struct library *lib,
-    struct player_table *players, stream_send_fn send, void *arg)
+    struct player_table *players, struct presence *presence,
+    const struct presence_ref *user, stream_send_fn send, void *arg)
 {
 	memset(st, 0, sizeof *st);
 	st->lib = lib;
 	st->players = players;
+	st->presence = presence;
+	st->user = user;
 	st->pref.slot = -1;
 	st->send = send;
 	st->arg = arg;
@@ -78,14 +84,55 @@ leave_player(struct stream *st)
 	st->shared = 0;
 }
 
+/*
+ * Count a decoder of our own among the server's private streams, unless
+ * this stream is one already. Returns 0, or -1 if they are all in use.
+ */
+static int
+take_private(struct stream *st)
+{
+	if (st->private_held || st->presence == NULL)
+		return 0;
+	if (presence_private_take(st->presence, st->user) != 0)
+		return -1;
+	st->private_held = 1;
+	return 0;
+}
+
+/* Close our own decoder, if any, and stop counting it. */
+static void
+close_video(struct stream *st)
+{
+	video_close(st->v);
+	st->v = NULL;
+	if (st->private_held)
+		presence_private_drop(st->presence, st->user);
+	st->private_held = 0;
+}
+
+/* Write why no private stream can be had to buf. */
+static void
+private_busy(const struct stream *st, char *buf, size_t size)
+{
+	unsigned int	max = presence_private_max(st->presence);
+
+	if (max == 0)
+		snprintf(buf, size, "this server plays no video privately");
+	else if (max == 1)
+		snprintf(buf, size, "this server's one private stream is in "
+		    "use");
+	else
+		snprintf(buf, size, "all %u of this server's private streams "
+		    "are in use", max);
+}
+
 /* End the current stream (if any) with reason; message may be NULL. */
 static void
 end_stream(struct stream *st, const char *reason, const char *message)
 {
 	if (!st->active)
 		return;
-	video_close(st->v);
-	st->v = NULL;
+	close_video(st);
 	st->active = 0;
 	leave_player(st);
 	st->watch_room[0] = '\0';
@@ -101,7 +148,7 @@ void
 stream_free(struct stream *st)
 {
 	leave_player(st);
-	video_close(st->v);
+	close_video(st);
 	out_release(&st->cur);
 	out_release(&st->next);
 	memset(st, 0, sizeof *st);
@@ -284,17 +331,46 @@ join_player(struct stream *st, const struct library_title *t, int qi,
 }
 
 /*
+ * A shared viewer's request of type needs a stream of its own and none
+ * is free: the shared stream goes on as it was and the client is told
+ * why (a resume needs nothing: the stream plays; a resize is answered
+ * with the size kept).
+ */
+static void
+stay_shared(struct stream *st, const char *type)
+{
+	char	why[96], text[200];
+
+	if (strcmp(type, "resume") == 0)
+		return;
+	private_busy(st, why, sizeof why);
+	snprintf(text, sizeof text, "cannot %s: that needs a stream of your "
+	    "own, and %s; the shared stream goes on unchanged",
+	    strcmp(type, "quality") == 0 ? "change the quality" : type, why);
+	log_debug("stream %u: no private stream for %s", st->id, type);
+	error(st, PROTO_E_VIDEO, text);
+	if (strcmp(type, "resize") == 0)
+		announce(st);
+}
+
+/*
  * Leave the shared player and go on alone from the same picture, so
- * that this viewer's pause, seek or quality change touches nobody else.
- * Returns 0, or -1 (the stream ended with an error).
+ * that this viewer's request of type (a pause, seek, quality change...)
+ * touches nobody else. Returns 0, or -1 if the request is not carried
+ * out: the stream ended with an error, or all private streams are in
+ * use and it goes on shared (the client is told either way).
  */
 static int
-go_private(struct stream *st, int64_t now)
+go_private(struct stream *st, const char *type, int64_t now)
 {
 	double	at;
 
 	if (!st->shared)
 		return 0;
+	if (take_private(st) != 0) {
+		stay_shared(st, type);
+		return -1;
+	}
 	/* Numbering goes on where the player's left off. */
 	st->seq = st->shared_seq;
 	/* Go on from the frame after the last one the client got. */
@@ -306,6 +382,34 @@ go_private(struct stream *st, int64_t now)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A play that needs a stream of its own when all private streams are in
+ * use: play title t at quality index qi (a fixed one for "auto") through
+ * a shared player at the standard size nearest the one asked, from
+ * start seconds, and tell the client why; or say that nothing can play.
+ */
+static void
+play_shared_instead(struct stream *st, const struct library_title *t,
+    int qi, double start, int64_t now)
+{
+	char	why[96], text[200];
+
+	private_busy(st, why, sizeof why);
+	proto_standard_size(st->want_w, st->want_h, &st->w, &st->h);
+	if (join_player(st, t, qi, start, now) != 0) {
+		snprintf(text, sizeof text, "%s, and no shared player can be "
+		    "had; try again later", why);
+		error(st, PROTO_E_VIDEO, text);
+		return;
+	}
+	log_debug("stream %u: no private stream; shared %dx%d instead",
+	    st->id, st->w, st->h);
+	snprintf(text, sizeof text, "%s: playing the shared %dx%d %s stream "
+	    "instead", why, st->w, st->h,
+	    proto_quality_name(library_quality_of(qi)));
+	error(st, PROTO_E_VIDEO, text);
 }
 
 /* play {name, quality, size, start} */
@@ -338,8 +442,14 @@ play(struct stream *st, json_object *m, int64_t now)
 	if (q != QUALITY_AUTO && join_player(st, t, qi,
 	    msg_get_num(m, "start", 0), now) == 0)
 		return;
-	if (open_quality(st, qi, msg_get_num(m, "start", 0), now) != 0)
+	if (take_private(st) != 0) {
+		play_shared_instead(st, t, qi, msg_get_num(m, "start", 0), now);
 		return;
+	}
+	if (open_quality(st, qi, msg_get_num(m, "start", 0), now) != 0) {
+		close_video(st);
+		return;
+	}
 	begin(st, q == QUALITY_AUTO, now);
 }
 
@@ -558,7 +668,7 @@ stream_request(struct stream *st, json_object *m, int64_t now)
 		watch_request(st, m, type);
 		return;
 	}
-	if (go_private(st, now) != 0)
+	if (go_private(st, type, now) != 0)
 		return;
 	if (strcmp(type, "pause") == 0) {
 		st->paused = 1;

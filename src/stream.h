@@ -9,6 +9,7 @@
 #include "frame.h"
 #include "library.h"
 #include "player.h"
+#include "presence.h"
 #include "video.h"
 
 #define STREAM_JPEG_QUALITY	80
@@ -47,7 +48,10 @@ struct stream {
 	int			 auto_quality;
 	int			 w, h;		/* the picture sent */
 	int			 want_w, want_h;	/* as asked */
-	struct video		*v;
+	struct video		*v;		/* our own decoder, or NULL */
+	struct presence		*presence;	/* counts private streams */
+	const struct presence_ref *user;	/* our user's slot */
+	int			 private_held;	/* v counts as one */
 	struct video_info	 info;
 	double			 frame_ms;
 	int64_t			 base_ms;	/* when base_frame was due */
@@ -75,7 +79,8 @@ struct stream {
 };
 
 void	stream_init(struct stream *, struct library *, struct player_table *,
-	    stream_send_fn, void *);
+	    struct presence *, const struct presence_ref *, stream_send_fn,
+	    void *);
 void	stream_free(struct stream *);
 void	stream_request(struct stream *, json_object *, int64_t);
 json_object *stream_watch(struct stream *, json_object *, int64_t,

@@ -35,8 +35,9 @@ usage(FILE *f)
 "               [-P pid-file] [--motd text] [--rate n] [--burst n]\n"
 "               [--idle-timeout seconds] [--handshake-timeout seconds]\n"
 "               [--max-startups start:rate:full] [--per-source-startups n]\n"
-"               [--no-shared-players] [--redis host:port [--node name]\n"
-"               [--cluster-ttl seconds] [--redis-password-file file]]\n"
+"               [--max-private n] [--no-shared-players]\n"
+"               [--redis host:port [--node name] [--cluster-ttl seconds]\n"
+"               [--redis-password-file file]]\n"
 "  -a, --address ADDR     listen address (default 127.0.0.1)\n"
 "  -p, --port PORT        listen port (default %d)\n"
 "  -v, --videos DIR       video library (default ./videos)\n"
@@ -55,6 +56,8 @@ usage(FILE *f)
 "                         at FULL (default 10:30:100; N means N:100:N)\n"
 "      --per-source-startups N  at most N connections logging in from one\n"
 "                         address or IPv6 /64 (default 5; 0: no limit)\n"
+"      --max-private N    at most N streams decoded for one viewer alone\n"
+"                         (default: the number of CPUs online; 0: none)\n"
 "      --no-shared-players  decode video for every viewer separately\n"
 "      --redis HOST:PORT  join the cluster that shares this Redis\n"
 "      --node NAME        this node's name in the cluster (default: the\n"
@@ -82,6 +85,19 @@ number(const char *opt, const char *s, long min, long max)
 		exit(EXIT_USAGE);
 	}
 	return v;
+}
+
+/*
+ * The default --max-private: one private stream per online CPU. One of
+ * a 1440p video at a large size takes over half a core (three took 1.84),
+ * so that many leave room for the shared players and the chat.
+ */
+static unsigned int
+default_max_private(void)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n >= 1 && n <= 65536 ? (unsigned int)n : 1;
 }
 
 /* --max-startups START:RATE:FULL, or N for N:100:N. */
@@ -285,6 +301,7 @@ main(int argc, char **argv)
 		{ "redis-password-file", required_argument, NULL, 10 },
 		{ "max-startups", required_argument, NULL, 11 },
 		{ "per-source-startups", required_argument, NULL, 12 },
+		{ "max-private", required_argument, NULL, 13 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct server_config cfg;
@@ -307,6 +324,7 @@ main(int argc, char **argv)
 	cfg.out_queue_max = 8u * 1024 * 1024;
 	cfg.motd = "Welcome to tvchat.";
 	cfg.share_players = 1;
+	cfg.max_private = default_max_private();
 	cfg.cluster_ttl_ms = 5000;
 
 	while ((ch = getopt_long(argc, argv, "a:p:v:m:fP:dVh", longopts,
@@ -388,6 +406,10 @@ main(int argc, char **argv)
 		case 12:
 			cfg.per_source_startups = (unsigned int)number(
 			    "--per-source-startups", optarg, 0, 65536);
+			break;
+		case 13:
+			cfg.max_private = (unsigned int)number("--max-private",
+			    optarg, 0, 65536);
 			break;
 		default:
 			usage(stderr);

@@ -619,6 +619,143 @@ test_reap_spares_remote(void **state)
 	assert_int_equal(cluster.hdr->holder, 0);
 }
 
+/*
+ * Private streams: at most private_max slots hold one; taking twice is
+ * one; the mark goes with a drop, a release or the master's reap, and a
+ * slot claimed again starts without.
+ */
+static void
+test_private_cap(void **state)
+{
+	struct presence_ref	a, b, c, stale;
+	pid_t			pid;
+	int			status;
+
+	(void)state;
+	presence_set_private_max(&table, 2);
+	assert_int_equal(presence_private_max(&table), 2);
+	assert_int_equal(join("alice", 401, &a), PROTO_OK);
+	assert_int_equal(join("bob", 402, &b), PROTO_OK);
+	assert_int_equal(join("carol", 403, &c), PROTO_OK);
+	assert_int_equal(presence_private_take(&table, &a), 0);
+	assert_int_equal(presence_private_take(&table, &a), 0);
+	assert_int_equal(presence_private_count(&table), 1);
+	assert_int_equal(presence_private_take(&table, &b), 0);
+	assert_int_equal(presence_private_take(&table, &c), -1);
+	assert_int_equal(presence_private_count(&table), 2);
+	/* A stop gives one back. */
+	presence_private_drop(&table, &a);
+	assert_int_equal(presence_private_take(&table, &c), 0);
+	assert_int_equal(presence_private_take(&table, &a), -1);
+	/* Leaving gives one back, and the slot's next user has none. */
+	stale = b;
+	assert_int_equal(presence_release(&table, &b), 0);
+	assert_int_equal(presence_private_count(&table), 1);
+	assert_int_equal(presence_private_take(&table, &stale), -1);
+	assert_int_equal(join("bert", 404, &b), PROTO_OK);
+	assert_int_equal(b.slot, stale.slot);
+	assert_int_equal(presence_private_count(&table), 1);
+	presence_private_drop(&table, &stale);	/* not bert's: no effect */
+	assert_int_equal(presence_private_count(&table), 1);
+
+	/* A session killed with one: the master's reap gives it back. */
+	presence_private_drop(&table, &c);
+	assert_int_equal(presence_private_take(&table, &a), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct presence_ref r;
+
+		if (join("ghost", getpid(), &r) != PROTO_OK ||
+		    presence_private_take(&table, &r) != 0)
+			_exit(1);
+		pause();
+		_exit(2);
+	}
+	while (presence_private_count(&table) < 2)
+		usleep(1000);
+	assert_int_equal(presence_private_take(&table, &b), -1);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(presence_private_count(&table), 2);
+	assert_int_equal(presence_reap(&table, pid, NULL), 1);
+	assert_int_equal(presence_private_count(&table), 1);
+	assert_int_equal(presence_private_take(&table, &b), 0);
+
+	/* 0: nobody may. */
+	presence_private_drop(&table, &a);
+	presence_private_drop(&table, &b);
+	presence_set_private_max(&table, 0);
+	assert_int_equal(presence_private_take(&table, &a), -1);
+	presence_release(&table, &a);
+	presence_release(&table, &b);
+	presence_release(&table, &c);
+	assert_int_equal(presence_private_count(&table), 0);
+}
+
+/*
+ * Sessions racing for the last private streams: the count and the take
+ * are one step, so exactly private_max of them get one.
+ */
+static void
+test_private_race(void **state)
+{
+	pid_t	pids[4];
+	int	go[2], status, won = 0;
+	char	c;
+
+	(void)state;
+	presence_set_private_max(&table, 2);
+	assert_int_equal(pipe(go), 0);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] != -1);
+		if (pids[i] == 0) {
+			struct presence_ref	r;
+			char			name[16];
+
+			close(go[1]);
+			snprintf(name, sizeof name, "racer%d", i);
+			if (join(name, getpid(), &r) != PROTO_OK ||
+			    read(go[0], &c, 1) != 0)
+				_exit(2);
+			_exit(presence_private_take(&table, &r) == 0 ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	while (presence_count(&table) < 4)
+		usleep(1000);
+	close(go[1]);	/* all of them go at once */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) <= 1);
+		won += WEXITSTATUS(status) == 0;
+	}
+	assert_int_equal(won, 2);
+	assert_int_equal(presence_private_count(&table), 2);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(presence_reap(&table, pids[i], NULL), 1);
+	assert_int_equal(presence_private_count(&table), 0);
+}
+
+/* Users of other nodes never count: they decode on their own node. */
+static void
+test_private_remote(void **state)
+{
+	struct presence_ref	a, r;
+	int			created;
+
+	(void)state;
+	presence_set_private_max(&cluster, 1);
+	assert_int_equal(rput("rita", "node-b", 1, 1, &r, &created), PROTO_OK);
+	assert_int_equal(presence_private_take(&cluster, &r), -1);
+	assert_int_equal(presence_private_count(&cluster), 0);
+	assert_int_equal(cjoin("alice", 501, &a), PROTO_OK);
+	assert_int_equal(presence_private_take(&cluster, &a), 0);
+	assert_int_equal(presence_private_count(&cluster), 1);
+}
+
 int
 main(void)
 {
@@ -628,6 +765,8 @@ main(void)
 		cmocka_unit_test(test_rooms_and_find),
 		cmocka_unit_test(test_reap_dead_session),
 		cmocka_unit_test(test_reap_lock_holder),
+		cmocka_unit_test(test_private_cap),
+		cmocka_unit_test(test_private_race),
 		cmocka_unit_test_setup_teardown(test_remote_put_update,
 		    cluster_setup, cluster_teardown),
 		cmocka_unit_test_setup_teardown(test_remote_name_taken,
@@ -645,6 +784,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_remote_slot_reused_local,
 		    cluster_setup, cluster_teardown),
 		cmocka_unit_test_setup_teardown(test_reap_spares_remote,
+		    cluster_setup, cluster_teardown),
+		cmocka_unit_test_setup_teardown(test_private_remote,
 		    cluster_setup, cluster_teardown),
 	};
 

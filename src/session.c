@@ -1317,7 +1317,7 @@ session_main(struct session_env *env)
 	frame_decoder_free(&s.dec);
 	buf_free(&s.out);
 	pktq_free(&s.to_broker);
-	exit(0);
 	pktq_free(&s.unacked);
 	free(s.seen);
+	exit(0);
 }

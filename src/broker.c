@@ -68,6 +68,8 @@ struct broker {
 	size_t			 nconns;
 	size_t			 cap;
 	int32_t			*by_slot;	/* slot -> index in conns, -1 */
+	uint32_t		*lost;		/* per slot: dropped, to tell */
+	uint32_t		*lost_gen;	/* generation they were for */
 	struct pktq		*pending;	/* per slot, until it registers */
 	uint32_t		*pending_gen;	/* generation they are for */
 	size_t			 npending;	/* slots with pending packets */
@@ -197,6 +199,21 @@ drop_conn(struct broker *b, size_t i)
 	}
 }
 
+/* Count n packets for c's session dropped, to tell it when it is back. */
+static void
+count_lost(struct broker_conn *c, size_t n)
+{
+	struct broker	*b = &broker;
+
+	if (!c->registered || c->slot < 0 || n == 0)
+		return;
+	if (b->lost_gen[c->slot] != c->generation)
+		b->lost[c->slot] = 0;
+	b->lost_gen[c->slot] = c->generation;
+	if (b->lost[c->slot] < UINT32_MAX - n)
+		b->lost[c->slot] += (uint32_t)n;
+}
+
 /*
  * Stop writing to connection c (its session is gone or not keeping up)
  * but go on reading it to the end: what the session sent before, such as
@@ -209,6 +226,9 @@ conn_broken(struct broker_conn *c)
 {
 	if (c->broken)
 		return;
+	/* What is dropped with the queue is counted, to tell the session
+	 * when it registers again. */
+	count_lost(c, c->q.count);
 	c->broken = 1;
 	shutdown(c->fd, SHUT_WR);
 	pktq_free(&c->q);
@@ -223,14 +243,18 @@ enqueue(struct broker_conn *c, const uint8_t *p, size_t len,
 	uint8_t	*copy;
 	int	 r;
 
-	if (c->broken)
+	if (c->broken) {
+		count_lost(c, 1);
 		return 0;
+	}
 	copy = xmalloc(len);
 	memcpy(copy, p, len);
 	if ((r = ipc_send_tagged(c->fd, &c->q, copy, len,
-	    ticket_ref(t))) == -2)
+	    ticket_ref(t))) == -2) {
 		log_warnx("session %ld not keeping up; link dropped",
 		    (long)c->pid);
+		count_lost(c, 1);	/* this one, not queued */
+	}
 	return r == 0 ? 0 : -1;
 }
 
@@ -340,10 +364,18 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	c->slot = h->slot;
 	c->generation = h->generation;
 	c->pid = cred.pid;
-	/* The session is told, so that it knows its link is in use. */
+	/* The session is told, so that it knows its link is in use, and how
+	 * many packets for it a link of its own cut off lost. */
 	if (h->slot >= 0) {
 		ack = ipc_packet(IPC_REGISTERED, h->slot, h->generation, NULL,
 		    0, &acklen);
+		if (b->lost_gen[h->slot] == h->generation &&
+		    b->lost[h->slot] > 0) {
+			((struct ipc_header *)(void *)ack)->flags =
+			    b->lost[h->slot] > UINT16_MAX ? UINT16_MAX :
+			    (uint16_t)b->lost[h->slot];
+			b->lost[h->slot] = 0;
+		}
 		if (ipc_send_now(c->fd, &c->q, ack, acklen) == -2)
 			log_warnx("slot %d: queue full", h->slot);
 	}
@@ -601,6 +633,8 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	    sizeof *b->by_slot);
 	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
 		b->by_slot[i] = -1;
+	b->lost = xcalloc(presence->hdr->capacity, sizeof *b->lost);
+	b->lost_gen = xcalloc(presence->hdr->capacity, sizeof *b->lost_gen);
 	b->pending = xcalloc(presence->hdr->capacity, sizeof *b->pending);
 	b->pending_gen = xcalloc(presence->hdr->capacity,
 	    sizeof *b->pending_gen);

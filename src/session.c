@@ -964,6 +964,24 @@ read_client(struct session *s)
 	}
 }
 
+/*
+ * The broker cut our link for not keeping up and dropped n packets for
+ * us (at most 65535 counted): the client is told, never left to guess.
+ */
+static void
+broker_dropped(struct session *s, unsigned int n)
+{
+	char	text[128];
+
+	log_warnx("the broker dropped %u%s packets for us", n,
+	    n == UINT16_MAX ? " or more" : "");
+	snprintf(text, sizeof text, "%u%s messages or notices for you were "
+	    "lost: the server could not relay them to you fast enough", n,
+	    n == UINT16_MAX ? " or more" : "");
+	if (s->state == SESSION_ACTIVE)
+		send_error(s, PROTO_E_UNAVAILABLE, text);
+}
+
 /* Handle one packet from the broker. */
 static void
 handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
@@ -997,6 +1015,8 @@ handle_broker_packet(struct session *s, const uint8_t *p, size_t len)
 			s->broker_missing_since = 0;
 			s->broker_told = 0;
 			resend_unacked(s);
+			if (h.flags > 0)
+				broker_dropped(s, h.flags);
 		}
 		break;
 	}

@@ -118,4 +118,10 @@ check "the broker and the sessions end with the master" \
     test -z "$(pgrep -f "tvchatd -f -d -p $PORT " || true)"
 check "the clients are told" \
     wait_for "$WORK/dave.out" '"code":"shutdown"' 5
+
+# --- a session stopped while a peer sends it 18,000 messages: the broker
+# cuts its link, and its client is told how many were lost --------------
+start_server --rate 100000 --burst 100000 || exit 1
+relay_tap < <(cd "$top_srcdir/tests/regress" &&
+    "$PYTHON3" stalled.py "$PORT" "$WORK/server.log" 18000 2>&1)
 finish

@@ -42,6 +42,36 @@ not_ok() {
 		echo "# $line"
 	done
 }
+# now_ms: milliseconds of the wall clock.
+now_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+
+# mark NAME: the number of lines of NAME's output so far.
+mark() {
+	wc -l <"$WORK/$1.out"
+}
+
+# since NAME MARK: NAME's output after line MARK.
+since() {
+	tail -n +"$(($2 + 1))" "$WORK/$1.out"
+}
+
+# wait_since NAME MARK REGEX [SECONDS]: wait for a matching line past MARK.
+wait_since() {
+	local end=$(($(now_ms) + ${4:-10} * 1000))
+
+	while [ "$(now_ms)" -lt "$end" ]; do
+		if since "$1" "$2" | grep -qE -- "$3"; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	echo "# timed out waiting for /$3/ from $1" >&2
+	return 1
+}
+
 # relay_tap: "ok - X" and "not ok - X" lines on standard input (as a
 # helper program prints them) become this test's TAP; others, comments.
 relay_tap() {

@@ -45,13 +45,6 @@ redis-cli -p "$REDIS_PORT" monitor >"$WORK/monitor.txt" 2>&1 &
 MONITOR_PID=$!
 PIDS="$PIDS $MONITOR_PID"
 
-since() {
-	tail -n +"$(($2 + 1))" "$WORK/$1.out"
-}
-mark() {
-	wc -l <"$WORK/$1.out"
-}
-
 start_node a
 start_node b
 client_on b bob

@@ -15,35 +15,6 @@ for u in ann bob; do
 done
 BUSY='"event":"error".*"code":"video-error".*private stream is in use'
 
-# Return milliseconds of the wall clock.
-now_ms() {
-	local t=${EPOCHREALTIME//[.,]/}
-	echo $((t / 1000))
-}
-
-# mark NAME: the number of lines of NAME's output so far.
-mark() {
-	wc -l <"$WORK/$1.out"
-}
-
-# since NAME MARK: NAME's output after line MARK.
-since() {
-	tail -n +"$(($2 + 1))" "$WORK/$1.out"
-}
-
-# wait_since NAME MARK REGEX [SECONDS]: wait for a matching line past MARK.
-wait_since() {
-	local end=$(($(now_ms) + ${4:-10} * 1000))
-
-	while [ "$(now_ms)" -lt "$end" ]; do
-		if since "$1" "$2" | grep -qE -- "$3"; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "# timed out waiting for /$3/ from $1" >&2
-	return 1
-}
 
 # frames_at NAME MARK W H: wait (10 s at most) until NAME has had 10
 # frames of W x H past MARK.

@@ -77,29 +77,6 @@ if ! make_samples; then
 fi
 echo "# sample clips made in $(($(now_ms) - t)) ms"
 
-# mark NAME: the number of lines of NAME's output so far.
-mark() {
-	wc -l <"$WORK/$1.out"
-}
-
-# since NAME MARK: NAME's output after line MARK.
-since() {
-	tail -n +"$(($2 + 1))" "$WORK/$1.out"
-}
-
-# wait_since NAME MARK REGEX [SECONDS]: wait for a matching line past MARK.
-wait_since() {
-	local end=$(($(now_ms) + ${4:-10} * 1000))
-
-	while [ "$(now_ms)" -lt "$end" ]; do
-		if since "$1" "$2" | grep -qE -- "$3"; then
-			return 0
-		fi
-		sleep 0.02
-	done
-	echo "# timed out waiting for /$3/ from $1" >&2
-	return 1
-}
 
 # first_since NAME MARK REGEX: the first matching line past MARK.
 first_since() {

@@ -11,14 +11,6 @@ for u in ann bob; do
 	wait_for "$WORK/$u.out" '"event":"welcome"' 30 || exit 1
 done
 wait_for "$WORK/ann.out" '"event":"join".*"name":"bob"'
-# since NAME MARK: the lines of NAME's output after line MARK.
-since() {
-	tail -n +"$(($2 + 1))" "$WORK/$1.out"
-}
-mark() {
-	wc -l <"$WORK/$1.out"
-}
-
 say_to ann '{"cmd":"watch","room":"#lobby","name":"clip","quality":"240p","size":[320,180]}'
 check "the room is invited" \
     wait_for "$WORK/bob.out" '"event":"watch","room":"#lobby","name":"clip","quality":"240p","by":"ann"'

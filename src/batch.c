@@ -103,23 +103,6 @@ need_str(struct client *c, json_object *cmd, const char *k)
 	return v;
 }
 
-/*
- * Send m (taken) unless the server would refuse it, which ends the
- * connection: numbers and names from a command are not all in range.
- */
-static void
-send_checked(struct client *c, json_object *m)
-{
-	char	why[MSG_WHY_LEN];
-
-	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK) {
-		json_object_put(m);
-		command_error(c, why);
-		return;
-	}
-	client_send(c, m);
-}
-
 /* say {text[, room]}: to the current (or given) room. */
 static void
 cmd_say(struct client *c, json_object *cmd)
@@ -327,8 +310,8 @@ cmd_play(struct client *c, json_object *cmd)
 	if (name == NULL || get_quality(c, cmd, &q) != 0 ||
 	    get_size(c, cmd, &w, &h) != 0)
 		return;
-	send_checked(c, msg_play(name, q, w, h, msg_get_num(cmd, "start",
-	    0)));
+	client_send_checked(c, msg_play(name, q, w, h, msg_get_num(cmd,
+	    "start", 0)));
 }
 
 /* pause, resume, stop: as they are. */
@@ -353,7 +336,7 @@ cmd_seek(struct client *c, json_object *cmd)
 		command_error(c, "seek needs \"to\" or \"by\" (seconds)");
 		return;
 	}
-	send_checked(c, msg_seek(to < 0 ? 0 : to));
+	client_send_checked(c, msg_seek(to < 0 ? 0 : to));
 }
 
 /* quality {quality} */
@@ -384,8 +367,8 @@ cmd_watch(struct client *c, json_object *cmd)
 		command_error(c, "watch: quality is 240p, 720p or 1440p");
 		return;
 	}
-	send_checked(c, msg_watch_request(room, msg_get_str(cmd, "name"), q, w,
-	    h));
+	client_send_checked(c, msg_watch_request(room, msg_get_str(cmd, "name"),
+	    q, w, h));
 }
 
 /* resize {size} */

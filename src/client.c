@@ -234,6 +234,26 @@ client_send(struct client *c, json_object *m)
 		    "connection is not keeping up");
 }
 
+/*
+ * Queue m (taken) only if the server would accept it: a number or a name
+ * the user typed may be out of range (NaN, infinity, too long), and the
+ * server closes on an invalid message. Otherwise an error event (code
+ * "command") says why nothing was sent.
+ */
+void
+client_send_checked(struct client *c, json_object *m)
+{
+	char	why[MSG_WHY_LEN], text[MSG_WHY_LEN + 16];
+
+	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK) {
+		json_object_put(m);
+		snprintf(text, sizeof text, "not sent: %s", why);
+		local_error(c, "command", text);
+		return;
+	}
+	client_send(c, m);
+}
+
 /* Write what is queued; return -1 if the connection broke. */
 int
 client_flush(struct client *c)
@@ -622,27 +642,33 @@ on_watch(struct client *c, json_object *m)
 	}
 }
 
+/* When a message is allowed: tvchat-protocol(5), "Handshake". */
+#define BEFORE_WELCOME	0x1
+#define AFTER_WELCOME	0x2
+#define ANY_TIME	(BEFORE_WELCOME | AFTER_WELCOME)
+
 static const struct {
 	const char	*type;
+	int		 when;
 	void		(*handler)(struct client *, json_object *);
 } handlers[] = {
-	{ "challenge", on_challenge },
-	{ "welcome", on_welcome },
-	{ "join", on_join },
-	{ "leave", on_leave },
-	{ "error", on_error },
-	{ "who", on_who },
-	{ "room-join", on_room },
-	{ "room-leave", on_room },
-	{ "chat", on_chat },
-	{ "ping", on_ping },
-	{ "pong", on_pong },
-	{ "videos", on_other },
-	{ "stream", on_other },
-	{ "stream-end", on_other },
-	{ "quality-changed", on_other },
-	{ "watch", on_watch },
-	{ "watch-control", on_other },
+	{ "challenge", BEFORE_WELCOME, on_challenge },
+	{ "welcome", BEFORE_WELCOME, on_welcome },
+	{ "join", AFTER_WELCOME, on_join },
+	{ "leave", AFTER_WELCOME, on_leave },
+	{ "error", ANY_TIME, on_error },
+	{ "who", AFTER_WELCOME, on_who },
+	{ "room-join", AFTER_WELCOME, on_room },
+	{ "room-leave", AFTER_WELCOME, on_room },
+	{ "chat", AFTER_WELCOME, on_chat },
+	{ "ping", ANY_TIME, on_ping },
+	{ "pong", ANY_TIME, on_pong },
+	{ "videos", AFTER_WELCOME, on_other },
+	{ "stream", AFTER_WELCOME, on_other },
+	{ "stream-end", AFTER_WELCOME, on_other },
+	{ "quality-changed", AFTER_WELCOME, on_other },
+	{ "watch", AFTER_WELCOME, on_watch },
+	{ "watch-control", AFTER_WELCOME, on_other },
 };
 
 /* Handle one frame from the server. */
@@ -658,8 +684,11 @@ handle_frame(struct client *c, const struct frame *f)
 		const uint8_t		*jpeg;
 		size_t			 len;
 
-		if (frame_video_decode(f->payload, f->len, &h, &jpeg, &len) !=
-		    PROTO_OK)
+		if (c->state != CLIENT_ACTIVE)
+			client_abort(c, "unexpected", "the server sent a video "
+			    "frame before welcome", "protocol error");
+		else if (frame_video_decode(f->payload, f->len, &h, &jpeg,
+		    &len) != PROTO_OK)
 			client_abort(c, "bad-message", "the server sent a "
 			    "malformed video frame", "protocol error");
 		else if (c->on_frame != NULL)
@@ -672,10 +701,19 @@ handle_frame(struct client *c, const struct frame *f)
 		return;
 	}
 	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-		if (strcmp(handlers[i].type, msg_type(m)) == 0) {
+		if (strcmp(handlers[i].type, msg_type(m)) != 0)
+			continue;
+		/* A hostile server must not get a message acted on in a
+		 * state where the protocol does not allow it. */
+		if (!(handlers[i].when & (c->state == CLIENT_ACTIVE ?
+		    AFTER_WELCOME : BEFORE_WELCOME))) {
+			snprintf(why, sizeof why, "the server sent \"%s\" %s "
+			    "welcome", msg_type(m), c->state == CLIENT_ACTIVE ?
+			    "after" : "before");
+			client_abort(c, "unexpected", why, "protocol error");
+		} else
 			handlers[i].handler(c, m);
-			break;
-		}
+		break;
 	}
 	json_object_put(m);
 }

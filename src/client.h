@@ -73,6 +73,7 @@ void	client_set_handshake_timeout(int);
 int	client_flush(struct client *);
 int	client_say(struct client *, json_object *, const char *, int);
 void	client_send(struct client *, json_object *);
+void	client_send_checked(struct client *, json_object *);
 void	client_who(struct client *, const char *);
 void	client_room(struct client *, int, const char *);
 int	client_joining(const struct client *);

@@ -229,7 +229,8 @@ cmd_play(struct tui *t, char *args)
 	if (!need_connection(t))
 		return;
 	tui_video_size(t, &w, &h);
-	client_send(&t->client, msg_play(name, q, w, h, 0));
+	/* The name may be longer than the protocol allows. */
+	client_send_checked(&t->client, msg_play(name, q, w, h, 0));
 }
 
 /* /pause, /resume, /stop */
@@ -272,7 +273,8 @@ cmd_seek(struct tui *t, char *args)
 	if (!need_video(t))
 		return;
 	to = arg[0] == '+' || arg[0] == '-' ? t->video.pts_ms / 1000.0 + v : v;
-	client_send(&t->client, msg_seek(to < 0 ? 0 : to));
+	/* strtod() also reads "nan", "inf" and 1e400 (infinity). */
+	client_send_checked(&t->client, msg_seek(to < 0 ? 0 : to));
 }
 
 /* /quality 240p|720p|1440p|auto */
@@ -314,7 +316,7 @@ cmd_watch(struct tui *t, char *args)
 	if (!need_connection(t))
 		return;
 	tui_video_size(t, &w, &h);
-	client_send(&t->client, msg_watch_request(room, name, q, w, h));
+	client_send_checked(&t->client, msg_watch_request(room, name, q, w, h));
 }
 
 /* /window and /ascii: where the picture goes. */

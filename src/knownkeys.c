@@ -153,7 +153,7 @@ load(struct knownkeys *k, int quiet)
 {
 	uint8_t		*text;
 	size_t		 len;
-	char		*line, *nl, *end, *srv, *name, *fp;
+	char		*line, *nl, *eol, *end, *srv, *name, *fp;
 	const char	*path = k->path;
 	struct stat	 st;
 	int		 fd, lineno = 0;
@@ -186,10 +186,16 @@ load(struct knownkeys *k, int quiet)
 			nl = end;
 		*nl = '\0';
 		lineno++;
-		if (line == nl)
+		/* A file edited on Windows ends its lines in CR LF; a CR
+		 * anywhere else spoils the line (it is in no valid field). */
+		eol = nl;
+		if (eol > line && eol[-1] == '\r')
+			*--eol = '\0';
+		if (line == eol)
 			continue;
 		srv = name = fp = NULL;
-		if (strlen(line) == (size_t)(nl - line) &&
+		if (strlen(line) == (size_t)(eol - line) &&
+		    strchr(line, '\r') == NULL &&
 		    (srv = strtok_r(line, " \t", &fsave)) != NULL) {
 			/* A comment's first field starts with '#': save()
 			 * could not write such an entry back. */

@@ -36,14 +36,36 @@ log_set_prefix(const char *prefix)
 static void	log_vwrite(int, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
 
+/*
+ * Copy s into out (4 * strlen(s) + 1 bytes or more) with every byte but
+ * printable ASCII written as a vis(3)-style octal escape ("\033" for
+ * ESC, "\012" for a newline), as OpenSSH logs: what a log line carries
+ * from outside (a file name, a symbolic link's target, a peer's text)
+ * can then neither forge a line nor send the terminal escape sequences.
+ */
+static void
+log_escape(char *out, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			*out++ = (char)*p;
+		else
+			out += sprintf(out, "\\%03o", *p);
+	}
+	*out = '\0';
+}
+
 /* Write one message at a syslog priority, with an optional errno text. */
 static void
 log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
 {
-	char	msg[1024];
+	char	raw[1024], msg[4 * sizeof raw];
 	int	saved = errno;
 
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_escape(msg, raw);
 	if (log_target == LOG_TO_SYSLOG) {
 		if (errnum != 0)
 			syslog(pri, "%s%s: %s", log_prefix, msg,

@@ -3,12 +3,13 @@
  * private file (mode 0600) and read both as a known_keys file
  * (knownkeys.c) and as an identity (crypto_identity_load()).
  *
- * known_keys is checked against a model of its format: lines end at '\n';
- * fields are separated by spaces and tabs; a line whose first field
- * starts with '#' is a comment; an entry is "server name fingerprint"
- * with a valid user name and a "SHA256:" fingerprint (more fields are
- * ignored); anything else, a line holding a NUL byte included, is skipped
- * and the lines after it still count; the first entry for a (server, name
+ * known_keys is checked against a model of its format: lines end at '\n',
+ * or at "\r\n" (a file edited on Windows); fields are separated by spaces
+ * and tabs; a line whose first field starts with '#' is a comment; an
+ * entry is "server name fingerprint" with a valid user name and a
+ * "SHA256:" fingerprint (more fields are ignored); anything else, a line
+ * holding a NUL byte or any other CR included, is skipped and the lines
+ * after it still count; the first entry for a (server, name
  * ignoring ASCII case) wins. Lookups must answer as the model does, a few
  * checks and a trust change must act on it as documented, and the file
  * saved must read back as exactly the model, each (server, name) once.
@@ -146,7 +147,10 @@ model_parse(struct model *m, const uint8_t *text, size_t len)
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		n = (size_t)(nl - p);
-		if (n == 0 || memchr(p, '\0', n) != NULL)
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0 || memchr(p, '\0', n) != NULL ||
+		    memchr(p, '\r', n) != NULL)
 			continue;
 		pos = 0;
 		for (int i = 0; i < 3; i++)

@@ -275,10 +275,15 @@ put("client", "video", b"\x00" + hello_frames + js(msgs["stream"]) +
     js({"type": "videos", "videos": [vinfo]}))
 put("client", "bad-video", b"\x00" + hello_frames + video(q=4))
 put("client", "bad-json", b"\x00" + hello_frames + frame(1, b'{"type":"chat"'))
-put("client", "unexpected", b"\x00" + hello_frames + js(msgs["challenge"]) +
+# A second challenge closes the connection, so it comes last.
+put("client", "unexpected", b"\x00" + hello_frames +
     js(deliver(croom, "#lobby", "c1", frm="mallory")) +
     js(msgs["chat-deliver"]) + js({"type": "leave", "name": "nobody",
-                                   "reason": ""}))
+                                   "reason": ""}) + js(msgs["challenge"]))
+# Before the welcome, what only comes after it closes the connection.
+put("client", "early", b"\x00" + js(msgs["challenge"]) +
+    js({"type": "join", "user": au}) + js(msgs["chat-deliver"]) +
+    hello_frames[len(js(msgs["challenge"])):])
 put("client", "garbage", b"\x05" + hello_frames[:40] + bytes(range(256)))
 
 # ---- knownkeys: known_keys files, then identities ----------------------
@@ -290,6 +295,10 @@ put("knownkeys", "malformed", "%s alice %s\n%s\n%s bad/name %s\n"
     (srv, afp, srv, srv, afp, srv, srv, srv, afp, srv, bfp))
 put("knownkeys", "crlf", "# header\r\n%s alice %s\r\n%s bob %s\r\n" %
     (srv, afp, srv, bfp))
+# Only the one CR before a line's end is taken away: any other spoils it.
+put("knownkeys", "cr-inside", "%s carol %s\rx\r\n%s da\rve %s\n"
+    "%s erin %s\r\r\n%s\r frank %s\n\r\n%s bob %s\r\n%s alice %s\r" %
+    (srv, afp, srv, afp, srv, afp, srv, afp, srv, bfp, srv, afp))
 put("knownkeys", "tabs", "\t%s\talice\t%s\n  %s  bob \t %s  \n"
     " # %s carol %s\n" % (srv, afp, srv, bfp, srv, afp))
 put("knownkeys", "case-dupes", "%s Alice %s\n%s alice %s\n%s ALICE %s\n"

@@ -15,7 +15,10 @@ Other modes attack the client in other ways:
   bad KIND  after the welcome, one thing the client must refuse (and
             close for): video (a malformed video frame), utf8, type (an
             unknown type), chat (a chat missing fields), nan (a pong
-            with NaN in it)
+            with NaN in it), challenge or welcome (a second one)
+  early KIND  before the welcome, a well-formed message that only comes
+            after it, which the client must refuse: chat, join, video
+            (a sound video frame), stream
 
 usage: hostile.py PORTFILE [MODE [ARG]]   (writes the port to PORTFILE)
 """
@@ -60,6 +63,23 @@ BAD = {
     "type": peer.frame({"type": "teleport"}),
     "chat": peer.frame({"type": "chat", "from": "eve"}),
     "nan": peer.frame(b'{"type":"pong","id":1,"x":NaN}'),
+    "challenge": peer.frame({"type": "challenge", "version": 1,
+                             "server": "hostile", "nonce": "A" * 43}),
+    "welcome": peer.frame({"type": "welcome", "name": "someone",
+                           "users": [], "videos": []}),
+}
+
+# Valid messages, but not allowed before the welcome.
+EARLY = {
+    "chat": peer.frame({"type": "chat", "from": "eve", "to": "#lobby",
+                        "id": "early", "ts": 1, "sealed": {
+                            "iv": "A" * 16, "ct": "eA", "tag": "A" * 22,
+                            "sig": "AA", "key": "AAAA"}}),
+    "video": peer.frame(struct.pack(">IIIHHBBH", 7, 0, 0, 160, 90, 1, 1, 0) +
+                        b"\xff\xd8\xff\xd9", 2),
+    "stream": peer.frame({"type": "stream", "id": 7, "name": "early",
+                          "quality": "240p", "fps": 30, "frames": 90,
+                          "duration": 3, "w": 160, "h": 90}),
 }
 
 
@@ -84,6 +104,10 @@ def serve(conn, key_jwk, mode, arg):
         return
     _, payload, buf = got
     hello = json.loads(payload)
+    if mode == "early":
+        conn.sendall(EARLY[arg] if arg != "join" else peer.frame({
+            "type": "join", "user": {"name": "eve", "key": key_jwk,
+                                     "fingerprint": "x"}}))
     videos = [{"name": HOSTILE["title"], "qualities": ["240p"],
                "duration": 3}]
     eve = {"name": "eve", "key": key_jwk,
@@ -100,6 +124,8 @@ def serve(conn, key_jwk, mode, arg):
         send({"type": "error", "code": "internal", "message": "joins done"})
     elif mode == "bad":
         conn.sendall(BAD[arg])
+        send({"type": "error", "code": "internal", "message": "after bad"})
+    elif mode == "early":
         send({"type": "error", "code": "internal", "message": "after bad"})
     else:
         fields(send, videos)

@@ -105,7 +105,7 @@ for mode in silent drip; do
 done
 
 # ---- what the client refuses ends the connection --------------------------
-for kind in video utf8 type chat nan; do
+for kind in video utf8 type chat nan challenge welcome; do
 	hostile bad "$kind"
 	batch "bad$kind"
 	check "a bad $kind from the server closes the connection" \
@@ -113,6 +113,20 @@ for kind in video utf8 type chat nan; do
 	check "... before anything after it is taken" \
 	    test "$(count "$WORK/bad$kind.out" 'after bad')" -eq 0
 	check "... with valid JSON output" all_json "$WORK/bad$kind.out"
+	kill "$HOSTILE_PID"
+done
+# Before the welcome only the handshake's messages are taken: a roster,
+# chat or stream the handshake has not set up is refused, not acted on.
+for kind in chat join video stream; do
+	hostile early "$kind"
+	batch "early$kind"
+	check "a $kind before the welcome closes the connection" \
+	    wait_for "$WORK/early$kind.out" '"event":"closed","reason":"protocol error"' 15
+	check "... saying why" grep -q \
+	    '"code":"unexpected","message":"the server sent .* before welcome"' \
+	    "$WORK/early$kind.out"
+	check "... and nothing of it or after it is taken" test "$(count \
+	    "$WORK/early$kind.out" '"event":"(welcome|chat|chat-failed|join|frame|stream)"|after bad')" -eq 0
 	kill "$HOSTILE_PID"
 done
 

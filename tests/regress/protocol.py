@@ -70,6 +70,100 @@ def interop_jwk():
     return peer.interop.to_jwk(peer.shared_key().public_key())
 
 
+EC_KEY = {"kty": "EC", "n": "AQAB", "e": "AQAB"}
+
+
+def hello_order():
+    """A hello with several faults gets the error of the first check that
+    fails, in the order of tvchat-protocol(5), "Handshake"."""
+    # Well-formed, but too short for the server (bad-key once checked).
+    weak = peer.rsa.generate_private_key(public_exponent=65537,
+                                         key_size=1024)
+    weak_bad_sig = {"sig": peer.interop.b64url(b"\x01" * 128)}
+    cases = [
+        ("a malformed version before a bad name", "version",
+         dict(name="a b", version=0)),
+        ("a missing version before a bad name", "bad-message",
+         dict(name="a b", extra={"version": None})),
+        ("a bad name before an unsupported version", "bad-name",
+         dict(name="a b", version=2)),
+        ("a bad name before a malformed key", "bad-name",
+         dict(name="a b", extra={"key": EC_KEY})),
+        ("a malformed key before an unsupported version", "bad-key",
+         dict(name="future", version=2, extra={"key": EC_KEY})),
+        ("a signature not as long as the key before the version",
+         "bad-message", dict(name="future", version=2, key=weak, sig="bad")),
+        ("an unsupported version before an unacceptable key", "version",
+         dict(name="future", version=2, key=weak)),
+        ("an unacceptable key before a bad signature", "bad-key",
+         dict(name="weak", key=weak, extra=weak_bad_sig)),
+        ("an unsupported version before a taken name", "version",
+         dict(name="keeper", version=2)),
+        ("a bad signature before a taken name", "bad-signature",
+         dict(name="KEEPER", sig="bad")),
+    ]
+    for what, code, kw in cases:
+        expect_error("hello order: " + what, code,
+                     lambda p, kw=kw: p.hello(**kw))
+    # The fields are checked before the state: a malformed second hello
+    # closes, where a well-formed one is only "unexpected".
+    expect_error("hello order: the fields before \"already said hello\"",
+                 "bad-name", joined_then({"type": "hello", "version": 1,
+                                          "name": "a b",
+                                          "key": interop_jwk(),
+                                          "sig": "A" * 512}))
+
+
+def sealed_for(keys):
+    """A chat's sealed member as uploaded, with these wrapped keys; the
+    server checks its shape only, so the values need not open."""
+    b64 = peer.interop.b64url
+    return {"iv": b64(bytes(12)), "ct": b64(b"x"), "tag": b64(bytes(16)),
+            "sig": "AA", "keys": keys}
+
+
+def wrapped_key_spelling(keeper):
+    """Which member of "keys" a recipient gets: the one spelled as in the
+    roster, else the first equal ignoring case (tvchat-protocol(5),
+    "Sealed chat")."""
+    sender = peer.Peer(PORT)
+    welcome = sender.hello("wkey")
+    report(welcome.get("type") == "welcome", "wkey joins",
+           json.dumps(welcome)[:200])
+    cases = [
+        ("the roster's spelling wins over the others", ["Keeper"],
+         {"KEEPER": "AAAA", "keeper": "BBBB", "Keeper": "CCCC",
+          "wkey": "DDDD"}, "CCCC", None),
+        ("without it, the first equal ignoring case", ["Keeper"],
+         {"KEEPER": "AAAA", "keeper": "BBBB", "wkey": "DDDD"}, "AAAA", None),
+        ("the roster's spelling, not the one in \"to\"", ["KEEPER"],
+         {"keeper": "BBBB", "Keeper": "CCCC", "wkey": "DDDD"}, "CCCC", None),
+        ("member names are compared as JSON decodes them", ["Keeper"],
+         {"keeper": "BBBB", "Keeper": "CCCC", "wkey": "DDDD"}, "CCCC",
+         ('"Keeper":"CCCC"', '"\\u004beeper":"CCCC"')),
+    ]
+    for n, (what, to, keys, want, edit) in enumerate(cases):
+        msg = {"type": "chat", "to": to, "id": "wk%d" % n,
+               "sealed": sealed_for(keys)}
+        text = json.dumps(msg, separators=(",", ":"))
+        if edit is not None:
+            text = text.replace(*edit)
+        sender.send_raw(peer.frame(text))
+        try:
+            got = keeper.recv_json()
+            echo = sender.recv_json()
+        except (peer.Closed, TimeoutError) as e:
+            report(False, "wrapped key: " + what, repr(e))
+            continue
+        report(got.get("type") == "chat" and got.get("id") == "wk%d" % n and
+               got["sealed"].get("key") == want and
+               echo.get("type") == "chat" and
+               echo["sealed"].get("key") == "DDDD",
+               "wrapped key: " + what, "%s / echo %s" % (
+                   json.dumps(got)[:300], json.dumps(echo)[:200]))
+    sender.close()
+
+
 def main():
     random.seed(7)
     peer.shared_key(0)
@@ -100,6 +194,7 @@ def main():
                                                            "e": "AQAB"}}))
     expect_error("chat before hello is refused", "unexpected",
                  after_challenge(peer.frame({"type": "who"})))
+    hello_order()
 
     # Framing errors.
     expect_error("an over-cap length is refused", "too-big",
@@ -168,6 +263,7 @@ def main():
     echo = keeper.recv_json()
     report(echo.get("type") == "chat" and echo.get("from") == "Keeper",
            "Keeper still chats", json.dumps(echo)[:200])
+    wrapped_key_spelling(keeper)
 
     # A forged "from" is ignored: the server stamps the sender.
     mallory = peer.Peer(PORT)

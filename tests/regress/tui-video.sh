@@ -48,6 +48,28 @@ tm send-keys -t alice F5
 check "F5 resumes" wait_screen alice '> clip 240p'
 type_line alice "/seek 12"
 check "/seek jumps" wait_screen alice '> clip 240p 00:1[2-4]/'
+# What strtod() reads but the protocol does not allow (the server would
+# close on it) is refused here, with a line that says so; /seek -1 is a
+# step back, and fine.
+n=0
+for arg in nan inf 1e400 -nan 1e9; do
+	n=$((n + 1))
+	type_line alice "/seek $arg"
+	check "/seek $arg is refused here, saying why" \
+	    wait_count alice 'not sent: seek: invalid field "to"' "$n" 5
+done
+type_line alice "/seek -1"
+type_line alice "/play $(printf 'x%.0s' $(seq 65))"
+check "a /play name over 64 bytes is refused here" \
+    wait_screen alice 'not sent: play: invalid field "name"' 5
+check "... and /seek -1 was not" \
+    test "$(screen alice | grep -c 'not sent: seek')" -eq "$n"
+sleep 0.5
+check "nothing of it reached the server, which would have closed" \
+    test "$(count "$WORK/server.log" 'protocol error')" -eq 0
+check "... so alice is still connected and watching" \
+    test "$(screen alice | grep -c 'Disconnected')" -eq 0 -a \
+    "$(screen alice | grep -c '> clip 240p')" -ge 1
 type_line alice "/render blocks"
 check "/render blocks switches mid-stream" \
     wait_screen alice 'blocks [0-9]+KB/s'

@@ -15,12 +15,7 @@ fi
 
 VIDEOS=$WORK/videos
 mkdir -p "$VIDEOS"
-
-# Return milliseconds of the wall clock.
-now_ms() {
-	local t=${EPOCHREALTIME//[.,]/}
-	echo $((t / 1000))
-}
+EVIL=$'evil\e[31m\nforged_240p.mp4'
 
 # clip_file FILE WxH SECONDS [FFMPEG-ARGS...]: a 30 fps testsrc2 clip.
 clip_file() {
@@ -62,6 +57,10 @@ make_samples() {
 	ln -s "$WORK/outside/secret_240p.mp4" "$VIDEOS/secret_240p.mp4"
 	ln -s "$VIDEOS/../videos-sibling/x.mp4" "$VIDEOS/sibling_240p.mp4"
 	ln -s nowhere.mp4 "$VIDEOS/dangling_240p.mp4"
+	# Out of the library, to a name with an escape sequence and a
+	# newline in it: logged, but never raw.
+	cp "$VIDEOS/clip_240p.mp4" "$WORK/outside/$EVIL"
+	ln -s "$WORK/outside/$EVIL" "$VIDEOS/evil_240p.mp4"
 	mkfifo "$VIDEOS/fifo_240p.mp4"
 	# Junk: bytes that are no video at all (seeded, so always the same).
 	"$PYTHON3" -c 'import random, sys
@@ -196,7 +195,7 @@ check "videos does not list a file that is not there yet" \
     test "$(grep -c '^fresh' <<<"$list")" -eq 0
 check "a symbolic link inside the library is served" \
     grep -qx 'alias 240p 90 30.*' <<<"$list"
-for f in passwd secret sibling dangling fifo; do
+for f in passwd secret sibling dangling fifo evil; do
 	check "$f: not listed" test "$(grep -c "^$f " <<<"$list")" -eq 0
 done
 check "a link out of the library is refused, saying where it points" \
@@ -205,6 +204,11 @@ check "a link out of the library is refused, saying where it points" \
 check "... and one to a sibling directory with the same prefix" \
     grep -q "library: sibling_240p.mp4: a symbolic link out of the library" \
     "$WORK/server.log"
+check "a link's target is logged with its controls escaped" \
+    grep -q 'library: evil_240p.mp4: a symbolic link out of the library, to .*/outside/evil\\033\[31m\\012forged_240p.mp4 (refused)$' \
+    "$WORK/server.log"
+check "... never raw" test "$(grep -c -e $'evil\e' -e '^forged' \
+    "$WORK/server.log")" -eq 0
 check "a FIFO is refused as not a regular file" \
     grep -q "library: fifo_240p.mp4: not a regular file (refused)" \
     "$WORK/server.log"

@@ -100,4 +100,28 @@ check "after /trust his messages are verified" \
 bob_fp=$(head -1 "$WORK/bob.out" | json_field fingerprint)
 check "the new key is remembered" \
     grep -q " bob $bob_fp\$" "$WORK/keys/alice/data/tvchat/known_keys"
+
+# known_keys edited on Windows (CR LF line ends) still reads; a CR
+# anywhere else spoils its line, which is then ignored.
+known=$WORK/keys/alice/data/tvchat/known_keys
+PORT=$((server_port + 1))	# alice's server: her records are for it
+# restart_alice [SED]: alice leaves, SED edits known_keys, she comes back.
+restart_alice() {
+	say_to alice '{"cmd":"quit"}'	# later clients hold her FIFO open
+	wait "$(pid_of alice)"
+	close_client alice
+	[ -n "${1:-}" ] && sed -i "$1" "$known"
+	start_client alice
+	wait_for "$WORK/alice.out" '"event":"welcome"' 30
+}
+restart_alice 's/$/\r/'
+check "with CR LF line ends bob's key is still known" \
+    grep -q '"event":"welcome".*"name":"bob","fingerprint":"[^"]*","trust":"known"' \
+    "$WORK/alice.out"
+restart_alice 's/\r$//; s/\( bob SHA256:[^ ]\{5\}\)/\1\r/; s/$/\r/'
+check "a CR inside a line spoils it: bob is new again" \
+    grep -q '"event":"welcome".*"name":"bob","fingerprint":"[^"]*","trust":"new"' \
+    "$WORK/alice.out"
+check "... and alice says the line was ignored" \
+    grep -q 'known_keys:[0-9]*: malformed line ignored' "$WORK/alice.err"
 finish

@@ -371,9 +371,8 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 		    0, &acklen);
 		if (b->lost_gen[h->slot] == h->generation &&
 		    b->lost[h->slot] > 0) {
-			((struct ipc_header *)(void *)ack)->flags =
-			    b->lost[h->slot] > UINT16_MAX ? UINT16_MAX :
-			    (uint16_t)b->lost[h->slot];
+			ipc_set_flags(ack, b->lost[h->slot] > UINT16_MAX ?
+			    UINT16_MAX : (uint16_t)b->lost[h->slot]);
 			b->lost[h->slot] = 0;
 		}
 		if (ipc_send_now(c->fd, &c->q, ack, acklen) == -2)
@@ -472,7 +471,7 @@ claimed(struct broker *b, int32_t slot, uint32_t generation, int status)
 	    b->conns[di].generation != generation)
 		return;
 	p = ipc_packet(IPC_CLAIMED, slot, generation, NULL, 0, &len);
-	((struct ipc_header *)(void *)p)->flags = (uint16_t)status;
+	ipc_set_flags(p, (uint16_t)status);
 	if (ipc_send_now(b->conns[di].fd, &b->conns[di].q, p, len) == -2)
 		conn_broken(&b->conns[di]);
 }

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,14 +216,38 @@ ipc_send_tagged(int fd, struct pktq *q, uint8_t *p, size_t len, void *tag)
 	return r;
 }
 
-/* The sequence number in a packet's header (at least a header long). */
+/*
+ * The sequence number and flags in the header of packet p (at least a
+ * header long, any alignment), read and written in place.
+ */
 uint64_t
 ipc_seq(const uint8_t *p)
 {
-	struct ipc_header	h;
+	uint64_t	seq;
 
-	memcpy(&h, p, sizeof h);
-	return h.seq;
+	memcpy(&seq, p + offsetof(struct ipc_header, seq), sizeof seq);
+	return seq;
+}
+
+void
+ipc_set_seq(uint8_t *p, uint64_t seq)
+{
+	memcpy(p + offsetof(struct ipc_header, seq), &seq, sizeof seq);
+}
+
+uint16_t
+ipc_flags(const uint8_t *p)
+{
+	uint16_t	flags;
+
+	memcpy(&flags, p + offsetof(struct ipc_header, flags), sizeof flags);
+	return flags;
+}
+
+void
+ipc_set_flags(uint8_t *p, uint16_t flags)
+{
+	memcpy(p + offsetof(struct ipc_header, flags), &flags, sizeof flags);
 }
 
 /* Fill a sockaddr_un for path; return 0 or -1 (ENAMETOOLONG). */

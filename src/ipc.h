@@ -79,6 +79,9 @@ int	 ipc_parse(const uint8_t *, size_t, struct ipc_header *,
 int	 ipc_send_now(int, struct pktq *, uint8_t *, size_t);
 int	 ipc_send_tagged(int, struct pktq *, uint8_t *, size_t, void *);
 uint64_t ipc_seq(const uint8_t *);
+void	 ipc_set_seq(uint8_t *, uint64_t);
+uint16_t ipc_flags(const uint8_t *);
+void	 ipc_set_flags(uint8_t *, uint16_t);
 int	 ipc_listen(const char *);
 int	 ipc_connect(const char *);
 

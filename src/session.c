@@ -305,15 +305,12 @@ static void
 to_broker_ref(struct session *s, enum ipc_kind kind,
     const struct presence_ref *to, const void *data, size_t len)
 {
-	struct ipc_header	 h;
-	uint8_t			*p;
-	size_t			 plen;
+	uint8_t	*p;
+	size_t	 plen;
 
 	p = ipc_packet(kind, to->slot, to->generation, data, len, &plen);
 	if (kind == IPC_DELIVER || kind == IPC_BROADCAST) {
-		memcpy(&h, p, sizeof h);
-		h.seq = ++s->next_seq;
-		memcpy(p, &h, sizeof h);
+		ipc_set_seq(p, ++s->next_seq);
 		keep_unacked(s, p, plen);
 		if (!s->broker_registered) {
 			free(p);
@@ -327,15 +324,13 @@ to_broker_ref(struct session *s, enum ipc_kind kind,
 static void
 resend_unacked(struct session *s)
 {
-	struct pktq		*q = &s->unacked;
-	struct ipc_header	 h;
-	uint8_t			*copy;
+	struct pktq	*q = &s->unacked;
+	uint8_t		*copy;
 
 	for (size_t i = 0; i < q->count && s->broker_fd != -1; i++) {
 		struct pktq_item *it = &q->items[(q->head + i) % q->cap];
 
-		memcpy(&h, it->data, sizeof h);
-		if (h.flags & IPC_FLAG_ACKED)
+		if (ipc_flags(it->data) & IPC_FLAG_ACKED)
 			continue;
 		copy = xmalloc(it->len);
 		memcpy(copy, it->data, it->len);
@@ -349,23 +344,21 @@ on_ack(struct session *s, const uint8_t *payload, size_t len)
 {
 	struct pktq		*q = &s->unacked;
 	struct pktq_item	 it;
-	struct ipc_header	 h;
+	uint8_t			*p;
 	uint64_t		 seq, first;
 
 	for (size_t off = 0; off + sizeof seq <= len; off += sizeof seq) {
 		memcpy(&seq, payload + off, sizeof seq);
-		if (q->count == 0 || seq < (first = ipc_seq(q->items[q->head].data)) ||
+		/* Kept packets are numbered one after another. */
+		if (q->count == 0 ||
+		    seq < (first = ipc_seq(q->items[q->head].data)) ||
 		    seq - first >= q->count)
 			continue;	/* given up, or not ours */
-		it = q->items[(q->head + (seq - first)) % q->cap];
-		memcpy(&h, it.data, sizeof h);
-		h.flags |= IPC_FLAG_ACKED;
-		memcpy(it.data, &h, sizeof h);
+		p = q->items[(q->head + (seq - first)) % q->cap].data;
+		ipc_set_flags(p, ipc_flags(p) | IPC_FLAG_ACKED);
 	}
-	while (q->count > 0) {
-		memcpy(&h, q->items[q->head].data, sizeof h);
-		if (!(h.flags & IPC_FLAG_ACKED))
-			break;
+	while (q->count > 0 &&
+	    (ipc_flags(q->items[q->head].data) & IPC_FLAG_ACKED)) {
 		pktq_pop(q, &it);
 		free(it.data);
 	}

@@ -67,8 +67,8 @@ check_parse(const uint8_t *p, size_t len)
 		fail("a packet parsed that its header does not describe");
 	if (h.kind < IPC_REGISTER || h.kind > IPC_ACK)
 		fail("a packet of no kind parsed");
-	if (ipc_seq(p) != h.seq)
-		fail("ipc_seq disagrees with the header");
+	if (ipc_seq(p) != h.seq || ipc_flags(p) != h.flags)
+		fail("ipc_seq or ipc_flags disagrees with the header");
 }
 
 /* Check that the queue's counts add up. */

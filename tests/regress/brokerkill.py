@@ -9,12 +9,10 @@ usage: brokerkill.py PORT N M BROKER_PID
 Prints "ok - ..." / "not ok - ...: detail" lines and "# ..." figures.
 """
 
-import json
 import os
 import re
 import selectors
 import signal
-import struct
 import sys
 import time
 
@@ -42,12 +40,7 @@ def read_some(sel, peers, timeout):
             p.closed = True
             continue
         p.buf += data
-        while len(p.buf) >= 5:
-            ftype, length = struct.unpack(">BI", p.buf[:5])
-            if len(p.buf) < 5 + length:
-                break
-            payload = p.buf[5:5 + length]
-            p.buf = p.buf[5 + length:]
+        for ftype, payload in p.frames():
             if ftype == 1 and payload.startswith(b'{"type":"chat"'):
                 m = ID.search(payload)
                 if m:

@@ -68,16 +68,28 @@ class Peer:
     def send(self, msg):
         self.send_raw(frame(msg))
 
+    def take_frame(self):
+        """The first complete frame buffered as (type, payload), or None."""
+        if len(self.buf) < 5:
+            return None
+        ftype, length = struct.unpack(">BI", self.buf[:5])
+        if len(self.buf) < 5 + length:
+            return None
+        payload = self.buf[5:5 + length]
+        self.buf = self.buf[5 + length:]
+        return ftype, payload
+
+    def frames(self):
+        """Yield every complete frame buffered, as (type, payload)."""
+        while (f := self.take_frame()) is not None:
+            yield f
+
     def recv(self, timeout=5.0):
         """The next frame as (type, payload), or raise Closed/TimeoutError."""
         deadline = time.monotonic() + timeout
         while True:
-            if len(self.buf) >= 5:
-                ftype, length = struct.unpack(">BI", self.buf[:5])
-                if len(self.buf) >= 5 + length:
-                    payload = self.buf[5:5 + length]
-                    self.buf = self.buf[5 + length:]
-                    return ftype, payload
+            if (f := self.take_frame()) is not None:
+                return f
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no frame")

@@ -8,7 +8,6 @@ Prints "ok - ..." / "not ok - ...: detail" lines.
 
 import json
 import selectors
-import struct
 import sys
 import time
 
@@ -20,17 +19,6 @@ PORT, N = int(sys.argv[1]), int(sys.argv[2])
 def report(good, what, detail=""):
     print(("ok - %s" if good else "not ok - %s: " + detail) % what,
           flush=True)
-
-
-def frames(p):
-    """Yield complete (type, payload) frames buffered on p."""
-    while len(p.buf) >= 5:
-        ftype, length = struct.unpack(">BI", p.buf[:5])
-        if len(p.buf) < 5 + length:
-            return
-        payload = p.buf[5:5 + length]
-        p.buf = p.buf[5 + length:]
-        yield ftype, payload
 
 
 def pump(peers, until, timeout):
@@ -53,7 +41,7 @@ def pump(peers, until, timeout):
                 sel.unregister(p.sock)
                 continue
             p.buf += data
-            for ftype, payload in frames(p):
+            for ftype, payload in p.frames():
                 if ftype == 1 and until(p, payload):
                     waiting.discard(key.data)
     sel.close()

@@ -53,7 +53,7 @@ die() {
 # sets TVCHATD and GENERATOR.
 build_generator() {
 	local src=$top/bench/$1.c lib=$top/bench/benchlib
-	if [ ! -f "$BUILD/libtvchat.a" ]; then
+	if [ ! -f "$BUILD/src/common/libtvcommon.a" ]; then
 		[ -x "$top/configure" ] ||
 		    die "no $top/configure: run 'autoreconf -fi' first"
 		echo "building in $BUILD ..." >&2
@@ -61,15 +61,15 @@ build_generator() {
 		(cd "$BUILD" && "$top/configure") >"$WORK/configure.log" 2>&1 ||
 		    { tail -20 "$WORK/configure.log" >&2; die "configure failed"; }
 	fi
-	make -C "$BUILD" -j2 libtvchat.a src/tvchatd >"$WORK/make.log" 2>&1 ||
+	make -C "$BUILD" -j2 src/common/libtvcommon.a tvchatd >"$WORK/make.log" 2>&1 ||
 	    { tail -20 "$WORK/make.log" >&2; die "make failed"; }
 	GENERATOR=$BUILD/$1
-	TVCHATD=$BUILD/src/tvchatd
+	TVCHATD=$BUILD/tvchatd
 	if [ ! -x "$GENERATOR" ] || [ "$src" -nt "$GENERATOR" ] ||
 	    [ "$lib.c" -nt "$GENERATOR" ] || [ "$lib.h" -nt "$GENERATOR" ] ||
-	    [ "$BUILD/libtvchat.a" -nt "$GENERATOR" ]; then
-		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src" \
-		    "$src" "$lib.c" "$BUILD/libtvchat.a" \
+	    [ "$BUILD/src/common/libtvcommon.a" -nt "$GENERATOR" ]; then
+		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src/common" \
+		    "$src" "$lib.c" "$BUILD/src/common/libtvcommon.a" \
 		    -lgcrypt -ljson-c -lm -lrt -lpthread -o "$GENERATOR" ||
 		    die "cannot compile bench/$1.c"
 	fi

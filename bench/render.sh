@@ -55,10 +55,10 @@ die() {
 }
 
 # Configure and build the libraries in $BUILD if needed, then the
-# benchmark program (src/render.c is compiled in, as for the unit test).
+# benchmark program (src/tvchat/render.c is compiled in, as for the unit test).
 build() {
 	local libs
-	if [ ! -f "$BUILD/libtvchat.a" ]; then
+	if [ ! -f "$BUILD/src/common/libtvcommon.a" ]; then
 		[ -x "$top/configure" ] ||
 		    die "no $top/configure: run 'autoreconf -fi' first"
 		echo "building in $BUILD ..." >&2
@@ -66,20 +66,20 @@ build() {
 		(cd "$BUILD" && "$top/configure") >"$WORK/configure.log" 2>&1 ||
 		    { tail -20 "$WORK/configure.log" >&2; die "configure failed"; }
 	fi
-	make -C "$BUILD" -j2 libtvchat.a libtvchat-video.a \
+	make -C "$BUILD" -j2 src/common/libtvcommon.a \
 	    >"$WORK/make.log" 2>&1 ||
 	    { tail -20 "$WORK/make.log" >&2; die "make failed"; }
 	RENDERBENCH=$BUILD/renderbench
 	if [ ! -x "$RENDERBENCH" ] ||
 	    [ "$top/bench/render.c" -nt "$RENDERBENCH" ] ||
-	    [ "$top/src/render.c" -nt "$RENDERBENCH" ] ||
-	    [ "$BUILD/libtvchat.a" -nt "$RENDERBENCH" ] ||
-	    [ "$BUILD/libtvchat-video.a" -nt "$RENDERBENCH" ]; then
+	    [ "$top/src/tvchat/render.c" -nt "$RENDERBENCH" ] ||
+	    [ "$BUILD/src/common/libtvcommon.a" -nt "$RENDERBENCH" ]; then
 		libs=$(pkg-config --libs caca ncursesw 2>/dev/null) ||
 		    libs="-lcaca -lncursesw -ltinfo"
-		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src" \
-		    "$top/bench/render.c" "$top/src/render.c" \
-		    "$BUILD/libtvchat-video.a" "$BUILD/libtvchat.a" $libs \
+		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src/common" \
+		    -I"$top/src/tvchat" "$top/bench/render.c" \
+		    "$top/src/tvchat/render.c" \
+		    "$BUILD/src/common/libtvcommon.a" $libs \
 		    -lopencv_videoio -lopencv_imgcodecs -lopencv_imgproc \
 		    -lopencv_core -lstdc++ -lgcrypt -ljson-c -lm \
 		    -o "$RENDERBENCH" || die "cannot compile bench/render.c"

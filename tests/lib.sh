@@ -8,8 +8,8 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 : "${PYTHON3:=/usr/bin/python3}"
 export top_srcdir top_builddir PYTHON3
-TVCHATD="$top_builddir/src/tvchatd"
-TVCHAT="$top_builddir/src/tvchat"
+TVCHATD="$top_builddir/tvchatd"
+TVCHAT="$top_builddir/tvchat"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tvchat-test.XXXXXX")
 PIDS=""

@@ -45,7 +45,7 @@ for u in alice bob victim; do
 done
 
 # --- kill -9 of the broker ---------------------------------------------
-TVCHATD="$top_builddir/src/tvchatd"
+TVCHATD="$top_builddir/tvchatd"
 start_server --rate 1000 --burst 1000 || exit 1
 for u in carol dave; do
 	start_client "$u"

@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proc.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -260,18 +261,11 @@ client_flush(struct client *c)
 {
 	ssize_t	n;
 
-	while (buf_len(&c->out) > 0) {
-		n = write(c->fd, buf_ptr(&c->out), buf_len(&c->out));
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
-		buf_consume(&c->out, (size_t)n);
-		c->bytes_written += (uint64_t)n;
-	}
+	n = proc_write(c->fd, buf_ptr(&c->out), buf_len(&c->out));
+	if (n == -1)
+		return -1;
+	buf_consume(&c->out, (size_t)n);
+	c->bytes_written += (uint64_t)n;
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "popup.h"
 #include "log.h"
 #include "msg.h"
+#include "proc.h"
 #include "screentext.h"
 #include "tui.h"
 #include "video.h"
@@ -59,24 +60,10 @@ enum {
 };
 #define NAME_COLOURS	6
 
-static int		signal_pipe[2] = { -1, -1 };
 static struct termios	saved_termios;
 static int		termios_saved;
 static char		reset_seq[256];	/* to restore the screen in a crash */
 static size_t		reset_len;
-
-/* Signal handler: pass the signal number to the loop. */
-static void
-on_signal(int sig)
-{
-	int		saved = errno;
-	unsigned char	c = (unsigned char)sig;
-
-	if (write(signal_pipe[1], &c, 1) == -1) {
-		/* Pipe full: the loop will wake up anyway. */
-	}
-	errno = saved;
-}
 
 /* Fatal signal: put the terminal back, then die of the same signal. */
 static void
@@ -111,34 +98,28 @@ prepare_restore(void)
 		reset_seq[reset_len++] = '\n';
 }
 
-/* Install the handlers: resize and quit through the pipe, fatal ones. */
+/* Install the handlers: resize and quit wake the loop; fatal ones. */
 static void
 setup_signals(void)
 {
-	struct sigaction	sa;
+	static const struct proc_signal signals[] = {
+		{ SIGWINCH, PROC_WAKE }, { SIGTERM, PROC_WAKE },
+		{ SIGHUP, PROC_WAKE }, { SIGINT, PROC_WAKE },
+		{ SIGCHLD, PROC_WAKE }, { SIGPIPE, PROC_IGNORE },
+	};
 	static const int	fatal_signals[] = {
 		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
 	};
+	struct sigaction	sa;
 
-	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		fatal("pipe");
+	proc_signals(signals, sizeof signals / sizeof signals[0]);
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGWINCH, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0];
 	    i++)
 		sigaction(fatal_signals[i], &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sa.sa_flags = 0;
-	sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void	video_event(struct tui *, const char *, json_object *);
@@ -1433,8 +1414,7 @@ tui_run(struct tui_target *target)
 {
 	struct tui	 t;
 	struct pollfd	 pfd[3];
-	unsigned char	 sigs[32];
-	ssize_t		 n;
+	uint64_t	 got;
 	int		 timeout;
 
 	memset(&t, 0, sizeof t);
@@ -1493,26 +1473,21 @@ tui_run(struct tui_target *target)
 		    POLLIN, 0 };
 		if (t.connected && buf_len(&t.client.out) > 0)
 			pfd[1].events |= POLLOUT;
-		pfd[2] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		pfd[2] = (struct pollfd){ proc_signal_fd(), POLLIN, 0 };
 		if (poll(pfd, 3, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[2].revents & POLLIN) {
-			while ((n = read(signal_pipe[0], sigs, sizeof sigs)) > 0)
-				for (ssize_t i = 0; i < n; i++) {
-					if (sigs[i] == SIGWINCH)
-						resize(&t);
-					else if (sigs[i] == SIGCHLD) {
-						if (t.video.viewer != NULL &&
-						    !viewer_alive(
-						    t.video.viewer))
-							window_gone(&t);
-					} else
-						t.quit = 1;
-				}
-		}
+		got = proc_take_signals();
+		if (got & PROC_SIG(SIGWINCH))
+			resize(&t);
+		if ((got & PROC_SIG(SIGCHLD)) && t.video.viewer != NULL &&
+		    !viewer_alive(t.video.viewer))
+			window_gone(&t);
+		if (got & (PROC_SIG(SIGTERM) | PROC_SIG(SIGHUP) |
+		    PROC_SIG(SIGINT)))
+			t.quit = 1;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			read_keys(&t);
 		if (t.connected && (pfd[1].revents & (POLLIN | POLLHUP |

@@ -28,6 +28,7 @@
 #include "cluster.h"
 #include "ipc.h"
 #include "log.h"
+#include "proc.h"
 #include "server.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -75,7 +76,7 @@ struct broker {
 	size_t			 npending;	/* slots with pending packets */
 	int64_t			 accept_paused_until;	/* ms, monotonic */
 	int			 out_of_fds;	/* this shortage is logged */
-	volatile sig_atomic_t	 quit;
+	int			 quit;
 	pid_t			 master;
 	struct cluster		*cluster;	/* NULL: a single node */
 };
@@ -128,13 +129,6 @@ ticket_release(void *arg)
 		c->acks[c->nacks++] = t->seq;
 	}
 	free(t);
-}
-
-/* SIGTERM: finish the current round and exit. */
-static void
-on_term(int sig)
-{
-	broker.quit = 1;
 }
 
 /*
@@ -616,8 +610,12 @@ void
 broker_main(const struct server_config *cfg, struct presence *presence,
     struct player_table *players, int listen_fd)
 {
+	static const struct proc_signal signals[] = {
+		{ SIGTERM, PROC_WAKE }, { SIGINT, PROC_IGNORE },
+		{ SIGPIPE, PROC_IGNORE }, { SIGHUP, PROC_IGNORE },
+		{ SIGCHLD, PROC_DEFAULT },
+	};
 	struct broker		*b = &broker;
-	struct sigaction	 sa;
 	struct pollfd		*pfd = NULL;
 	size_t			 pcap = 0, n, nc = 0;
 	int			 timeout;
@@ -642,16 +640,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		b->pending[i].release = ticket_release;
 	}
 	log_set_prefix("broker: ");
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
+	proc_signals(signals, sizeof signals / sizeof signals[0]);
 	log_debug("started");
 #ifdef HAVE_HIREDIS
 	if (cfg->redis_host != NULL)
@@ -660,7 +649,8 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 #endif
 
 	while (!b->quit) {
-		n = b->nconns + 1;
+		/* The listener, the sessions' links, the self-pipe. */
+		n = b->nconns + 2;
 		if (n + CLUSTER_POLLFDS > pcap) {
 			pcap = (n + CLUSTER_POLLFDS) * 2;
 			pfd = xreallocarray(pfd, pcap, sizeof *pfd);
@@ -673,6 +663,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 			if (b->conns[i].q.count > 0 && !b->conns[i].broken)
 				pfd[i + 1].events |= POLLOUT;
 		}
+		pfd[n - 1] = (struct pollfd){ proc_signal_fd(), POLLIN, 0 };
 		timeout = b->npending > 0 ? BROKER_SWEEP_MS : -1;
 		if (now < b->accept_paused_until && (timeout == -1 ||
 		    b->accept_paused_until - now < timeout))
@@ -693,6 +684,8 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		if (b->cluster != NULL)
 			cluster_events(b->cluster, pfd + n, nc);
 #endif
+		if ((pfd[n - 1].revents & POLLIN) && proc_take_signals() != 0)
+			b->quit = 1;	/* SIGTERM: finish this round */
 		if (b->npending > 0)
 			pending_sweep(b);
 		/* Walk backwards: drop_conn() moves the last entry. */

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "msg.h"
 #include "player.h"
+#include "proc.h"
 #include "server.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -94,28 +95,8 @@ struct master {
 #define KEEP_BROKER_SOCKET	0x1
 #define KEEP_LOGIN_PIPE		0x2
 
-static int			 signal_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t	 got_chld, got_term, got_player;
+static int			 got_term;	/* SIGTERM or SIGINT came */
 static pid_t			 master_pid;
-
-/* Signal handler: set a flag and wake the loop through the self-pipe. */
-static void
-on_signal(int sig)
-{
-	int	saved = errno;
-	char	c = 0;
-
-	if (sig == SIGCHLD)
-		got_chld = 1;
-	else if (sig == SIGUSR1)
-		got_player = 1;
-	else
-		got_term = 1;
-	if (write(signal_pipe[1], &c, 1) == -1) {
-		/* Full pipe: a wake-up is pending already. */
-	}
-	errno = saved;
-}
 
 /*
  * Restore default signal handling in a freshly forked child, and ask for
@@ -124,23 +105,11 @@ on_signal(int sig)
 static void
 child_signals(pid_t master)
 {
-	struct sigaction	sa;
-
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
 		log_warn("prctl");
 	if (getppid() != master)
 		_exit(0);	/* the master died before prctl() */
-
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	close(signal_pipe[0]);
-	close(signal_pipe[1]);
+	proc_signals_reset();
 }
 
 /* Close, in a freshly forked child, the master's descriptors but keep. */
@@ -756,17 +725,14 @@ shut_down(struct master *m)
 	signal_sessions(m, SIGTERM);
 	until = util_now_ms() + SHUTDOWN_GRACE_MS;
 	while (m->sessions.count > 0) {
-		struct pollfd	pfd = { signal_pipe[0], POLLIN, 0 };
-		char		sink[64];
+		struct pollfd	pfd = { proc_signal_fd(), POLLIN, 0 };
 		int64_t		now;
 
 		now = util_now_ms();
 		if (now >= until)
 			break;
-		if (poll(&pfd, 1, (int)(until - now)) > 0 &&
-		    read(signal_pipe[0], sink, sizeof sink) == -1 &&
-		    errno != EAGAIN)
-			break;
+		if (poll(&pfd, 1, (int)(until - now)) > 0)
+			proc_take_signals();
 		reap(m);
 	}
 	signal_sessions(m, SIGKILL);
@@ -840,10 +806,14 @@ loop_timeout(const struct master *m, int64_t now)
 int
 server_run(struct server_config *cfg, int listen_fd)
 {
+	static const struct proc_signal signals[] = {
+		{ SIGCHLD, PROC_WAKE }, { SIGTERM, PROC_WAKE },
+		{ SIGINT, PROC_WAKE }, { SIGUSR1, PROC_WAKE },
+		{ SIGPIPE, PROC_IGNORE }, { SIGHUP, PROC_IGNORE },
+	};
 	struct master		 m;
-	struct sigaction	 sa;
 	struct pollfd		 pfd[4];
-	char			 sink[64];
+	uint64_t		 got;
 	int64_t			 now;
 
 	memset(&m, 0, sizeof m);
@@ -852,19 +822,7 @@ server_run(struct server_config *cfg, int listen_fd)
 	m.broker_link = -1;
 	m.broker_pid = -1;
 	pktq_init(&m.to_broker, 4096);
-	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		fatal("pipe");
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	proc_signals(signals, sizeof signals / sizeof signals[0]);
 
 	m.listen_fd = listen_fd;
 	if (pipe2(m.login_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -912,21 +870,18 @@ server_run(struct server_config *cfg, int listen_fd)
 			connect_broker(&m);
 		pfd[0] = (struct pollfd){ now < m.accept_paused_until ? -1 :
 		    m.listen_fd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ proc_signal_fd(), POLLIN, 0 };
 		pfd[2] = (struct pollfd){ m.broker_link,
 		    m.to_broker.count > 0 ? POLLOUT : 0, 0 };
 		pfd[3] = (struct pollfd){ m.login_pipe[0], POLLIN, 0 };
 		if (poll(pfd, 4, loop_timeout(&m, now)) == -1 && errno != EINTR)
 			fatal("poll");
-		if (pfd[1].revents & POLLIN)
-			while (read(signal_pipe[0], sink, sizeof sink) > 0)
-				;
-		if (got_chld) {
-			got_chld = 0;
+		got = proc_take_signals();
+		if (got & (PROC_SIG(SIGTERM) | PROC_SIG(SIGINT)))
+			got_term = 1;
+		if (got & PROC_SIG(SIGCHLD))
 			reap(&m);
-		}
-		if (got_player) {
-			got_player = 0;
+		if (got & PROC_SIG(SIGUSR1)) {
 			if (m.players != NULL)
 				player_master_start(m.players, spawn_player,
 				    &m);

@@ -27,6 +27,7 @@
 #include "library.h"
 #include "log.h"
 #include "msg.h"
+#include "proc.h"
 #include "server.h"
 #include "stream.h"
 #include "user.h"
@@ -106,21 +107,6 @@ struct dispatch {
 	void		(*handler)(struct session *, json_object *);
 };
 
-static int	signal_pipe[2] = { -1, -1 };
-
-/* SIGTERM/SIGINT handler: wake the loop through the self-pipe. */
-static void
-on_signal(int sig)
-{
-	int		saved = errno;
-	unsigned char	c = (unsigned char)sig;
-
-	if (write(signal_pipe[1], &c, 1) == -1) {
-		/* The pipe is full: a wake-up is already pending. */
-	}
-	errno = saved;
-}
-
 static void	fail(struct session *, enum proto_error, const char *,
 		    const char *);
 static void	welcome(struct session *);
@@ -191,15 +177,12 @@ flush_client(struct session *s)
 			continue;
 		}
 		if (buf_len(&s->out) > 0) {
-			n = write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK)
-					return 0;
+			n = proc_write(s->fd, buf_ptr(&s->out), buf_len(&s->out));
+			if (n == -1)
 				return -1;
-			}
 			buf_consume(&s->out, (size_t)n);
+			if (buf_len(&s->out) > 0)
+				return 0;	/* would block */
 			continue;
 		}
 		return stream_write(&s->stream, s->fd);
@@ -1238,25 +1221,20 @@ reading(const struct session *s)
 	    s->state != SESSION_CLAIMING;
 }
 
-/* Set up signals for a session: TERM/INT through the self-pipe. */
+/*
+ * Set up signals for a session: TERM/INT wake the loop; a hangup of the
+ * master's terminal must not drop every user.
+ */
 static void
 session_signals(void)
 {
-	struct sigaction	sa;
+	static const struct proc_signal signals[] = {
+		{ SIGTERM, PROC_WAKE }, { SIGINT, PROC_WAKE },
+		{ SIGCHLD, PROC_DEFAULT }, { SIGHUP, PROC_IGNORE },
+		{ SIGPIPE, PROC_IGNORE },
+	};
 
-	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		fatal("pipe");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	/* A hangup of the master's terminal must not drop every user. */
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	proc_signals(signals, sizeof signals / sizeof signals[0]);
 }
 
 /* Run one client's session until it ends; never returns. */
@@ -1299,13 +1277,13 @@ session_main(struct session_env *env)
 		pfd[1] = (struct pollfd){ s.broker_fd, POLLIN, 0 };
 		if (s.to_broker.count > 0)
 			pfd[1].events |= POLLOUT;
-		pfd[2] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		pfd[2] = (struct pollfd){ proc_signal_fd(), POLLIN, 0 };
 		if (poll(pfd, 3, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[2].revents & POLLIN) {
+		if ((pfd[2].revents & POLLIN) && proc_take_signals() != 0) {
 			fail(&s, PROTO_E_SHUTDOWN, "server shutting down",
 			    "server shutting down");
 			break;

@@ -28,6 +28,7 @@
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
+#include "proc.h"
 #include "stream.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -1027,14 +1028,9 @@ stream_write(struct stream *st, int fd)
 			iov[k].iov_base = (void *)(o->data + (o->off - hl));
 			iov[k++].iov_len = o->len - (o->off - hl);
 		}
-		n = writev(fd, iov, k);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
+		n = proc_writev(fd, iov, k);
+		if (n <= 0)
+			return (int)n;
 		o->off += (size_t)n;
 		if (o->off == hl + o->len) {
 			out_release(o);

@@ -679,3 +679,90 @@ player_main(struct player_table *t, int i, struct library *lib)
 		free(jpeg);
 	}
 }
+
+/* Read by streams. */
+
+/* Return the master's pid, to nudge when a slot is claimed. */
+pid_t
+player_master_pid(const struct player_table *t)
+{
+	return t->master;
+}
+
+/* Return s's state (enum player_state). */
+enum player_state
+player_slot_state(const struct player_slot *s)
+{
+	return (enum player_state)LOAD(&s->state);
+}
+
+/* Return the title s plays. */
+const char *
+player_slot_title(const struct player_slot *s)
+{
+	return s->title;
+}
+
+/* Return the room s plays for, "" unless it is a room's. */
+const char *
+player_slot_room(const struct player_slot *s)
+{
+	return s->room;
+}
+
+/* Return the quality s plays at (enum quality). */
+uint8_t
+player_slot_quality(const struct player_slot *s)
+{
+	return s->quality;
+}
+
+/* Set *w and *h to the size s plays at. */
+void
+player_slot_size(const struct player_slot *s, int *w, int *h)
+{
+	*w = s->width;
+	*h = s->height;
+}
+
+/* Return the seq of the newest frame s published (0: none yet). */
+uint32_t
+player_slot_latest(const struct player_slot *s)
+{
+	return LOAD(&s->latest);
+}
+
+/* Return when s's next frame is due (CLOCK_MONOTONIC ms). */
+int64_t
+player_slot_next_due_ms(const struct player_slot *s)
+{
+	return LOAD(&s->next_due_ms);
+}
+
+/* Return the generation of the last watch-together request s applied. */
+uint32_t
+player_slot_applied_gen(const struct player_slot *s)
+{
+	return LOAD(&s->applied_gen);
+}
+
+/*
+ * Return the action of the last watch-together request on s (0: none),
+ * with where it seeks to, the quality it asks for and who asked.
+ */
+int
+player_slot_control(const struct player_slot *s, double *to,
+    uint8_t *quality, const char **by)
+{
+	*to = s->control_to;
+	*quality = s->control_quality;
+	*by = s->control_by;
+	return s->control_action;
+}
+
+/* Return why s failed ("" if it did not say). */
+const char *
+player_slot_error(const struct player_slot *s)
+{
+	return s->error;
+}

@@ -144,4 +144,18 @@ struct library;
 void		 player_main(struct player_table *, int, struct library *)
 		    __attribute__((noreturn));
 
+/* Read by streams. */
+pid_t		 player_master_pid(const struct player_table *);
+enum player_state player_slot_state(const struct player_slot *);
+const char	*player_slot_title(const struct player_slot *);
+const char	*player_slot_room(const struct player_slot *);
+uint8_t		 player_slot_quality(const struct player_slot *);
+void		 player_slot_size(const struct player_slot *, int *, int *);
+uint32_t	 player_slot_latest(const struct player_slot *);
+int64_t		 player_slot_next_due_ms(const struct player_slot *);
+uint32_t	 player_slot_applied_gen(const struct player_slot *);
+int		 player_slot_control(const struct player_slot *, double *,
+		    uint8_t *, const char **);
+const char	*player_slot_error(const struct player_slot *);
+
 #endif

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "frameenc.h"
 #include "library.h"
 #include "log.h"
 #include "player.h"
@@ -604,9 +605,8 @@ player_main(struct player_table *t, int i, struct library *lib)
 	const struct library_title	*title;
 	struct video			*v;
 	struct video_info		 info;
+	struct frameenc_frame		 f;
 	char				 err[VIDEO_ERR_LEN];
-	uint8_t				*jpeg;
-	size_t				 len;
 	int64_t				 base, index, now;
 	uint32_t			 seq = 0;
 	int				 qi, key = 1;
@@ -654,29 +654,23 @@ player_main(struct player_table *t, int i, struct library *lib)
 			usleep((useconds_t)(due - now) * 1000);
 			continue;
 		}
-		int r = video_read(v, err);
+		int r = frameenc_read(v, &info, err);
 
 		if (r < 0)
 			finish(t, s, PLAYER_FAILED, err);
-		if (r == 0) {
-			if ((double)(info.frames - video_position(v)) > info.fps)
-				finish(t, s, PLAYER_FAILED, "the video file "
-				    "ends early (damaged or truncated)");
+		if (r == 0)
 			finish(t, s, PLAYER_FINISHED, NULL);
-		}
-		if (video_encode_jpeg(v, s->width, s->height, 80, &jpeg, &len,
-		    err) != 0)
+		r = frameenc_encode(v, &info, s->width, s->height, key,
+		    PLAYER_FRAME_MAX, &f, err);
+		if (r < 0)
 			finish(t, s, PLAYER_FAILED, err);
 		seq++;
-		if (len <= PLAYER_FRAME_MAX)
-			publish(s, seq, jpeg, len, (uint32_t)llround(
-			    (double)(video_position(v) - 1) * 1000.0 / info.fps),
-			    (key ? VIDEO_FLAG_KEY : 0) | (video_position(v) >=
-			    info.frames ? VIDEO_FLAG_LAST : 0));
+		if (r > 0)
+			publish(s, seq, f.jpeg, f.len, f.pts_ms, f.flags);
 		else
 			s->dropped++;
 		key = 0;
-		free(jpeg);
+		free(f.jpeg);
 	}
 }
 

@@ -12,7 +12,6 @@
 #include "presence.h"
 #include "video.h"
 
-#define STREAM_JPEG_QUALITY	80
 /* A new frame waits while the kernel holds more than this for the client,
  * looking again this often. */
 #define STREAM_KERNEL_QUEUE_MAX	(64 * 1024)

@@ -1,4 +1,7 @@
-/* Unit tests for crypto.c: keys, JWK, fingerprints, identities, sealing. */
+/*
+ * Unit tests for crypto.c and crypto-seal.c: keys, JWK, fingerprints,
+ * identities, sealing.
+ */
 #include "config.h"
 
 #include <stdarg.h>

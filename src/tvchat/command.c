@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "msg.h"
-#include "tui.h"
+#include "tui-private.h"
 #include "xmalloc.h"
 
 struct command {
@@ -323,13 +323,13 @@ cmd_watch(struct tui *t, char *args)
 static void
 cmd_window(struct tui *t, char *args)
 {
-	tui_window(t, 1);
+	tui_video_window(t, 1);
 }
 
 static void
 cmd_ascii(struct tui *t, char *args)
 {
-	tui_window(t, 0);
+	tui_video_window(t, 0);
 }
 
 /* /render ascii [dither] [charset] | blocks */
@@ -352,7 +352,7 @@ cmd_render(struct tui *t, char *args)
 		else
 			charset = w;
 	}
-	tui_render(t, mode, dither, charset);
+	tui_video_render(t, mode, dither, charset);
 }
 
 /* /quit */

@@ -28,7 +28,7 @@ enter(struct tui *t)
 {
 	char	*line = input_take(&t->in);
 
-	tui_command(t, line);
+	tui_command_run(t, line);
 	free(line);
 	t->scroll = 0;
 	t->unread = 0;
@@ -99,7 +99,7 @@ key(struct tui *t, enum key_action a, wint_t ch)
 		input_history_next(&t->in);
 		break;
 	case KEY_A_COMPLETE:
-		input_complete(&t->in, tui_complete, t);
+		input_complete(&t->in, tui_command_complete, t);
 		break;
 	case KEY_A_PAGE_UP:
 		scroll_by(t, page);
@@ -114,16 +114,16 @@ key(struct tui *t, enum key_action a, wint_t ch)
 		t->quit = 1;
 		break;
 	case KEY_A_VIDEO_PAUSE:
-		tui_command(t, t->video.paused ? "/resume" : "/pause");
+		tui_command_run(t, t->video.paused ? "/resume" : "/pause");
 		break;
 	case KEY_A_VIDEO_BACK:
-		tui_command(t, "/seek -10");
+		tui_command_run(t, "/seek -10");
 		break;
 	case KEY_A_VIDEO_FORWARD:
-		tui_command(t, "/seek +10");
+		tui_command_run(t, "/seek +10");
 		break;
 	case KEY_A_VIDEO_STOP:
-		tui_command(t, "/stop");
+		tui_command_run(t, "/stop");
 		break;
 	case KEY_A_RESIZE:
 		tui_video_resized(t);

@@ -1,9 +1,9 @@
 /*
  * What the files of the interface share (tui.c: set-up and the loop;
  * tui-event.c: events into the scrollback; tui-video.c: the video pane;
- * tui-draw.c: drawing; tui-key.c: keys; command.c: the /commands).
+ * tui-draw.c: drawing; tui-key.c: keys; tui-command.c: the /commands).
  * A file calls only those after it in this list: tui.c, tui-key.c,
- * command.c, tui-draw.c, tui-video.c, tui-event.c.
+ * tui-command.c, tui-draw.c, tui-video.c, tui-event.c.
  */
 #ifndef TVCHAT_TUI_PRIVATE_H
 #define TVCHAT_TUI_PRIVATE_H
@@ -119,9 +119,9 @@ void	tui_draw_colours(struct tui *);
 void	tui_draw(struct tui *);
 void	tui_draw_frame(struct tui *);
 
-/* command.c */
-int	tui_command(struct tui *, const char *);
-size_t	tui_complete(void *, const char *, int, char ***);
+/* tui-command.c */
+int	tui_command_run(struct tui *, const char *);
+size_t	tui_command_complete(void *, const char *, int, char ***);
 
 /* tui-key.c */
 void	tui_key_read(struct tui *);

@@ -15,6 +15,7 @@
 
 #include <curses.h>
 
+#include "command.h"
 #include "msg.h"
 #include "popup.h"
 #include "screentext.h"
@@ -209,7 +210,7 @@ tui_video_resized(struct tui *t)
 	if (w != t->video.req_w || h != t->video.req_h) {
 		t->video.req_w = w;
 		t->video.req_h = h;
-		client_send(&t->client, msg_resize(w, h));
+		command_resize(&t->client, w, h);
 	}
 }
 
@@ -270,7 +271,7 @@ tui_video_window(struct tui *t, int on)
 	}
 	window_size(&v->req_w, &v->req_h);
 	if (t->connected)
-		client_send(&t->client, msg_resize(v->req_w, v->req_h));
+		command_resize(&t->client, v->req_w, v->req_h);
 	tui_system(t, LINE_SYSTEM, "Showing %s in a window; closing it or "
 	    "/ascii brings it back here.", v->name);
 	t->dirty = 1;

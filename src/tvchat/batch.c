@@ -15,6 +15,7 @@
 
 #include "batch.h"
 #include "buf.h"
+#include "command.h"
 #include "msg.h"
 #include "render.h"
 #include "screentext.h"
@@ -103,23 +104,23 @@ need_str(struct client *c, json_object *cmd, const char *k)
 	return v;
 }
 
+/* Report a refusal of the command layer, if any. */
+static void
+report(struct client *c, int r)
+{
+	if (r != COMMAND_OK && r != COMMAND_REFUSED)
+		command_error(c, command_strerror(r));
+}
+
 /* say {text[, room]}: to the current (or given) room. */
 static void
 cmd_say(struct client *c, json_object *cmd)
 {
 	const char	*text = need_str(c, cmd, "text");
-	const char	*room = msg_get_str(cmd, "room");
 
-	if (text == NULL)
-		return;
-	if (room == NULL)
-		room = c->room;
-	if (!proto_room_valid(room)) {
-		command_error(c, "bad room name");
-		return;
-	}
-	client_say(c, json_object_new_string(room), text,
-	    json_object_get_boolean(msg_get(cmd, "action")));
+	if (text != NULL)
+		report(c, command_say(c, msg_get_str(cmd, "room"), text,
+		    json_object_get_boolean(msg_get(cmd, "action"))));
 }
 
 /* me {text}: an action in the current room. */
@@ -129,7 +130,7 @@ cmd_me(struct client *c, json_object *cmd)
 	const char	*text = need_str(c, cmd, "text");
 
 	if (text != NULL)
-		client_say(c, json_object_new_string(c->room), text, 1);
+		report(c, command_say(c, NULL, text, 1));
 }
 
 /* msg {to: name | [names], text}: a direct message. */
@@ -138,6 +139,7 @@ cmd_msg(struct client *c, json_object *cmd)
 {
 	json_object	*to = msg_get(cmd, "to"), *list;
 	const char	*text = need_str(c, cmd, "text");
+	size_t		 bad;
 
 	if (text == NULL)
 		return;
@@ -148,52 +150,15 @@ cmd_msg(struct client *c, json_object *cmd)
 		for (size_t i = 0; i < json_object_array_length(to); i++)
 			json_object_array_add(list, json_object_get(
 			    json_object_array_get_idx(to, i)));
-	if (json_object_array_length(list) > CHAT_MAX_RECIPIENTS) {
-		json_object_put(list);
-		command_error(c, "\"to\" names more than 256 users");
-		return;
-	}
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *v = json_object_array_get_idx(list, i);
-
-		if (!json_object_is_type(v, json_type_string) ||
-		    strlen(json_object_get_string(v)) !=
-		    (size_t)json_object_get_string_len(v) ||
-		    !proto_name_valid(json_object_get_string(v))) {
-			json_object_put(list);
-			command_error(c, "\"to\" must name users");
-			return;
-		}
-		/* The server refuses a name twice (ignoring case). */
-		for (size_t j = 0; j < i; j++) {
-			if (proto_name_equal(json_object_get_string(v),
-			    json_object_get_string(
-			    json_object_array_get_idx(list, j)))) {
-				json_object_put(list);
-				command_error(c, "\"to\" names a user twice");
-				return;
-			}
-		}
-	}
-	if (json_object_array_length(list) == 0) {
-		json_object_put(list);
-		command_error(c, "\"to\" must name users");
-		return;
-	}
-	client_say(c, list, text, json_object_get_boolean(msg_get(cmd,
-	    "action")));
+	report(c, command_msg(c, list, text, json_object_get_boolean(
+	    msg_get(cmd, "action")), &bad));
 }
 
+/* who {[room]} */
 static void
 cmd_who(struct client *c, json_object *cmd)
 {
-	const char	*room = msg_get_str(cmd, "room");
-
-	if (room != NULL && !proto_room_valid(room)) {
-		command_error(c, "bad room name");
-		return;
-	}
-	client_who(c, room);
+	report(c, command_who(c, msg_get_str(cmd, "room")));
 }
 
 /* join {room} and part {room}: rooms; join also makes it current. */
@@ -202,27 +167,16 @@ cmd_join(struct client *c, json_object *cmd)
 {
 	const char	*room = need_str(c, cmd, "room");
 
-	if (room == NULL || !proto_room_valid(room)) {
-		command_error(c, "bad room name");
-		return;
-	}
-	client_room(c, 1, room);	/* current once the server accepts */
+	if (room == NULL)
+		command_error(c, command_strerror(COMMAND_BAD_ROOM));
+	else
+		report(c, command_join(c, room));
 }
 
 static void
 cmd_part(struct client *c, json_object *cmd)
 {
-	const char	*room = msg_get_str(cmd, "room");
-
-	if (room == NULL)
-		room = c->room;
-	if (!proto_room_valid(room)) {
-		command_error(c, "bad room name");
-		return;
-	}
-	client_room(c, 0, room);
-	if (proto_name_equal(room, c->room))
-		snprintf(c->room, sizeof c->room, "%s", DEFAULT_ROOM);
+	report(c, command_part(c, msg_get_str(cmd, "room")));
 }
 
 static void
@@ -231,7 +185,7 @@ cmd_verify(struct client *c, json_object *cmd)
 	const char	*name = need_str(c, cmd, "name");
 
 	if (name != NULL)
-		client_verify(c, name);
+		command_verify(c, name);
 }
 
 static void
@@ -240,7 +194,7 @@ cmd_trust(struct client *c, json_object *cmd)
 	const char	*name = need_str(c, cmd, "name");
 
 	if (name != NULL)
-		client_trust(c, name);
+		command_trust(c, name);
 }
 
 /* raw {message}: send a protocol message as it is (for tests). */
@@ -253,14 +207,14 @@ cmd_raw(struct client *c, json_object *cmd)
 		command_error(c, "missing object \"message\"");
 		return;
 	}
-	client_send(c, json_object_get(m));
+	command_raw(c, m);
 }
 
 /* videos: ask for the library. */
 static void
 cmd_videos(struct client *c, json_object *cmd)
 {
-	client_send(c, msg_new("videos"));
+	report(c, command_videos(c));
 }
 
 /* Read [w, h] from cmd's "size", or the default; 0 or -1 (reported). */
@@ -285,15 +239,23 @@ get_size(struct client *c, json_object *cmd, int *w, int *h)
 	return 0;
 }
 
-/* Parse cmd's "quality" (default auto); 0 or -1 (reported). */
+/* Parse cmd's "quality" (default auto; shared: not auto, for watching
+ * together); 0 or -1 (reported). */
 static int
-get_quality(struct client *c, json_object *cmd, enum quality *q)
+get_quality(struct client *c, json_object *cmd, int shared, enum quality *q)
 {
-	const char	*name = msg_get_str(cmd, "quality");
+	int	r = command_quality_from_name(msg_get_str(cmd, "quality"),
+		    shared, q);
 
-	*q = QUALITY_AUTO;
-	if (name != NULL && proto_quality_from_name(name, q) != 0) {
-		command_error(c, "quality is 240p, 720p, 1440p or auto");
+	if (r == COMMAND_WATCH_QUALITY) {
+		char	text[64];
+
+		snprintf(text, sizeof text, "watch: %s", command_strerror(r));
+		command_error(c, text);
+		return -1;
+	}
+	if (r != COMMAND_OK) {
+		command_error(c, command_strerror(r));
 		return -1;
 	}
 	return 0;
@@ -307,18 +269,30 @@ cmd_play(struct client *c, json_object *cmd)
 	enum quality	 q;
 	int		 w = 320, h = 180;
 
-	if (name == NULL || get_quality(c, cmd, &q) != 0 ||
+	if (name == NULL || get_quality(c, cmd, 0, &q) != 0 ||
 	    get_size(c, cmd, &w, &h) != 0)
 		return;
-	client_send_checked(c, msg_play(name, q, w, h, msg_get_num(cmd,
-	    "start", 0)));
+	report(c, command_play(c, name, q, w, h, msg_get_num(cmd, "start",
+	    0)));
 }
 
 /* pause, resume, stop: as they are. */
 static void
-cmd_simple(struct client *c, json_object *cmd)
+cmd_pause(struct client *c, json_object *cmd)
 {
-	client_send(c, msg_new(msg_get_str(cmd, "cmd")));
+	report(c, command_pause(c));
+}
+
+static void
+cmd_resume(struct client *c, json_object *cmd)
+{
+	report(c, command_resume(c));
+}
+
+static void
+cmd_stop(struct client *c, json_object *cmd)
+{
+	report(c, command_stop(c));
 }
 
 /* seek {to} (seconds from the start) or {by} (relative to the last
@@ -336,7 +310,7 @@ cmd_seek(struct client *c, json_object *cmd)
 		command_error(c, "seek needs \"to\" or \"by\" (seconds)");
 		return;
 	}
-	client_send_checked(c, msg_seek(to < 0 ? 0 : to));
+	report(c, command_seek(c, to));
 }
 
 /* quality {quality} */
@@ -347,8 +321,8 @@ cmd_quality(struct client *c, json_object *cmd)
 
 	if (msg_get_str(cmd, "quality") == NULL)
 		command_error(c, "missing string \"quality\"");
-	else if (get_quality(c, cmd, &q) == 0)
-		client_send(c, msg_quality(q));
+	else if (get_quality(c, cmd, 0, &q) == 0)
+		report(c, command_quality(c, q));
 }
 
 /* watch {room[, name][, quality][, size]}: watch together with a room. */
@@ -359,16 +333,10 @@ cmd_watch(struct client *c, json_object *cmd)
 	enum quality	 q;
 	int		 w = 640, h = 360;
 
-	if (room == NULL || !proto_room_valid(room) ||
-	    get_quality(c, cmd, &q) != 0 || get_size(c, cmd, &w, &h) != 0)
+	if (room == NULL || get_quality(c, cmd, 1, &q) != 0 ||
+	    get_size(c, cmd, &w, &h) != 0)
 		return;
-	/* Watching together has one quality for everyone: not auto. */
-	if (q == QUALITY_AUTO && msg_get_str(cmd, "quality") != NULL) {
-		command_error(c, "watch: quality is 240p, 720p or 1440p");
-		return;
-	}
-	client_send_checked(c, msg_watch_request(room, msg_get_str(cmd, "name"),
-	    q, w, h));
+	report(c, command_watch(c, room, msg_get_str(cmd, "name"), q, w, h));
 }
 
 /* resize {size} */
@@ -380,7 +348,7 @@ cmd_resize(struct client *c, json_object *cmd)
 	if (msg_get(cmd, "size") == NULL)
 		command_error(c, "missing \"size\"");
 	else if (get_size(c, cmd, &w, &h) == 0)
-		client_send(c, msg_resize(w, h));
+		command_resize(c, w, h);
 }
 
 /* Write len bytes to a new file at path; 0 or -1. */
@@ -481,9 +449,9 @@ static const struct command commands[] = {
 	{ "raw", cmd_raw },
 	{ "videos", cmd_videos },
 	{ "play", cmd_play },
-	{ "pause", cmd_simple },
-	{ "resume", cmd_simple },
-	{ "stop", cmd_simple },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_resume },
+	{ "stop", cmd_stop },
 	{ "seek", cmd_seek },
 	{ "quality", cmd_quality },
 	{ "resize", cmd_resize },

@@ -1,481 +1,291 @@
 /*
- * The TUI's input commands: a line starting with '/' runs a command from
- * the table below (which /help prints); "//" sends a line starting with
- * '/'; anything else goes to the current room.
+ * The client's commands, shared by the TUI (tui-command.c) and batch mode
+ * (batch.c): each front end splits a command's arguments its own way and
+ * calls one of these, which checks them and sends the command's message.
+ * A refusal is a negative code that command_strerror() words; nothing
+ * here draws, so each front end reports it as it shows things.
  */
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "command.h"
 #include "msg.h"
-#include "tui.h"
-#include "xmalloc.h"
 
-struct command {
-	const char	*name;
-	const char	*usage;
-	const char	*help;
-	void		(*run)(struct tui *, char *);
-};
-
-static const struct command commands[];
-
-/* Split off the first word of *args (NULL if none); *args moves on. */
-static char *
-next_word(char **args)
+/* Return the words for a command_error code. */
+const char *
+command_strerror(int code)
 {
-	char	*p = *args, *word;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return NULL;
-	word = p;
-	while (*p != '\0' && *p != ' ')
-		p++;
-	if (*p != '\0')
-		*p++ = '\0';
-	while (*p == ' ')
-		p++;
-	*args = p;
-	return word;
+	switch (code) {
+	case COMMAND_OK:
+		return "ok";
+	case COMMAND_NOT_CONNECTED:
+		return "not connected (reconnecting)";
+	case COMMAND_BAD_ROOM:
+		return "bad room name";
+	case COMMAND_BAD_NAME:
+		return "\"to\" must name users";
+	case COMMAND_TOO_MANY:
+		return "\"to\" names more than 256 users";
+	case COMMAND_NAME_TWICE:
+		return "\"to\" names a user twice";
+	case COMMAND_BAD_QUALITY:
+		return "quality is 240p, 720p, 1440p or auto";
+	case COMMAND_WATCH_QUALITY:
+		return "quality is 240p, 720p or 1440p";
+	case COMMAND_REFUSED:
+		return "refused";
+	}
+	return "unknown error";
 }
 
-/* Complain unless we are connected; return 1 if we are. */
+/* Return COMMAND_OK if the client is in, else COMMAND_NOT_CONNECTED. */
 static int
-need_connection(struct tui *t)
+need_connection(const struct client *c)
 {
-	if (t->connected && t->client.state == CLIENT_ACTIVE)
-		return 1;
-	tui_system(t, LINE_ERROR, "not connected (reconnecting)");
-	return 0;
+	return c->state == CLIENT_ACTIVE ? COMMAND_OK : COMMAND_NOT_CONNECTED;
 }
-
-/* /msg name[,name...] text */
-static void
-cmd_msg(struct tui *t, char *args)
-{
-	char		*names = next_word(&args), *save, *n;
-	json_object	*to;
-
-	if (names == NULL || *args == '\0') {
-		tui_system(t, LINE_ERROR, "usage: /msg name[,name...] text");
-		return;
-	}
-	if (!need_connection(t))
-		return;
-	to = json_object_new_array();
-	for (n = strtok_r(names, ",", &save); n != NULL;
-	    n = strtok_r(NULL, ",", &save)) {
-		if (!proto_name_valid(n)) {
-			tui_system(t, LINE_ERROR, "%s: not a valid name", n);
-			json_object_put(to);
-			return;
-		}
-		json_object_array_add(to, json_object_new_string(n));
-	}
-	client_say(&t->client, to, args, 0);
-}
-
-/* /me action */
-static void
-cmd_me(struct tui *t, char *args)
-{
-	if (*args == '\0') {
-		tui_system(t, LINE_ERROR, "usage: /me action");
-		return;
-	}
-	if (need_connection(t))
-		client_say(&t->client, json_object_new_string(t->client.room),
-		    args, 1);
-}
-
-/* /join #room: join and make it current. */
-static void
-cmd_join(struct tui *t, char *args)
-{
-	char	*room = next_word(&args), buf[ROOM_MAX_LEN + 1];
-
-	if (room == NULL) {
-		tui_system(t, LINE_ERROR, "usage: /join #room");
-		return;
-	}
-	if (room[0] != '#' && strlen(room) < sizeof buf - 1) {
-		buf[0] = '#';
-		memcpy(buf + 1, room, strlen(room) + 1);
-		room = buf;
-	}
-	if (!proto_room_valid(room)) {
-		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
-		return;
-	}
-	if (!need_connection(t))
-		return;
-	client_room(&t->client, 1, room);	/* current once accepted */
-}
-
-/* /part [#room]: leave a room (the current one by default). */
-static void
-cmd_part(struct tui *t, char *args)
-{
-	char	*room = next_word(&args);
-
-	if (room == NULL)
-		room = t->client.room;
-	if (!proto_room_valid(room)) {
-		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
-		return;
-	}
-	if (!need_connection(t))
-		return;
-	client_room(&t->client, 0, room);
-	if (proto_name_equal(room, t->client.room))
-		snprintf(t->client.room, sizeof t->client.room, "%s",
-		    DEFAULT_ROOM);
-}
-
-/* /who [#room] */
-static void
-cmd_who(struct tui *t, char *args)
-{
-	char	*room = next_word(&args);
-
-	if (room != NULL && !proto_room_valid(room)) {
-		tui_system(t, LINE_ERROR, "%s: not a valid room name", room);
-		return;
-	}
-	if (need_connection(t))
-		client_who(&t->client, room);
-}
-
-/* /verify name */
-static void
-cmd_verify(struct tui *t, char *args)
-{
-	char	*name = next_word(&args);
-
-	if (name == NULL) {
-		tui_system(t, LINE_ERROR, "usage: /verify name");
-		return;
-	}
-	client_verify(&t->client, name);
-}
-
-/* /trust name */
-static void
-cmd_trust(struct tui *t, char *args)
-{
-	char	*name = next_word(&args);
-
-	if (name == NULL) {
-		tui_system(t, LINE_ERROR, "usage: /trust name");
-		return;
-	}
-	client_trust(&t->client, name);
-}
-
-/* /help: list the commands. */
-static void
-cmd_help(struct tui *t, char *args)
-{
-	tui_system(t, LINE_SYSTEM, "Commands:");
-	for (const struct command *c = commands; c->name != NULL; c++)
-		tui_system(t, LINE_SYSTEM, "  /%s %s - %s", c->name, c->usage,
-		    c->help);
-	tui_system(t, LINE_SYSTEM, "Keys: PgUp/PgDn scroll (Home/End on an "
-	    "empty line: top/bottom), Up/Down history, Tab completes, "
-	    "Ctrl-A/E/W/U/K/Y edit, Ctrl-C quits.");
-}
-
-/* Complain unless a video is playing; return 1 if one is. */
-static int
-need_video(struct tui *t)
-{
-	if (t->video.active)
-		return need_connection(t);
-	tui_system(t, LINE_ERROR, "nothing is playing (/videos, /play)");
-	return 0;
-}
-
-/* /videos: ask for the library. */
-static void
-cmd_videos(struct tui *t, char *args)
-{
-	if (need_connection(t))
-		client_send(&t->client, msg_new("videos"));
-}
-
-/* /play name [quality] */
-static void
-cmd_play(struct tui *t, char *args)
-{
-	char		*name = next_word(&args), *qname = next_word(&args);
-	enum quality	 q = QUALITY_AUTO;
-	int		 w, h;
-
-	if (name == NULL) {
-		tui_system(t, LINE_ERROR, "usage: /play name [240p|720p|1440p|"
-		    "auto]");
-		return;
-	}
-	if (qname != NULL && proto_quality_from_name(qname, &q) != 0) {
-		tui_system(t, LINE_ERROR, "%s: quality is 240p, 720p, 1440p or "
-		    "auto", qname);
-		return;
-	}
-	if (!need_connection(t))
-		return;
-	tui_video_size(t, &w, &h);
-	/* The name may be longer than the protocol allows. */
-	client_send_checked(&t->client, msg_play(name, q, w, h, 0));
-}
-
-/* /pause, /resume, /stop */
-static void
-cmd_pause(struct tui *t, char *args)
-{
-	if (need_video(t)) {
-		client_send(&t->client, msg_new("pause"));
-		t->video.paused = 1;
-	}
-}
-
-static void
-cmd_resume(struct tui *t, char *args)
-{
-	if (need_video(t)) {
-		client_send(&t->client, msg_new("resume"));
-		t->video.paused = 0;
-	}
-}
-
-static void
-cmd_stop(struct tui *t, char *args)
-{
-	if (need_video(t))
-		client_send(&t->client, msg_new("stop"));
-}
-
-/* /seek [+|-]seconds: absolute, or relative with a sign. */
-static void
-cmd_seek(struct tui *t, char *args)
-{
-	char	*arg = next_word(&args), *end;
-	double	 v, to;
-
-	if (arg == NULL || (v = strtod(arg, &end), end == arg || *end != '\0')) {
-		tui_system(t, LINE_ERROR, "usage: /seek [+|-]seconds");
-		return;
-	}
-	if (!need_video(t))
-		return;
-	to = arg[0] == '+' || arg[0] == '-' ? t->video.pts_ms / 1000.0 + v : v;
-	/* strtod() also reads "nan", "inf" and 1e400 (infinity). */
-	client_send_checked(&t->client, msg_seek(to < 0 ? 0 : to));
-}
-
-/* /quality 240p|720p|1440p|auto */
-static void
-cmd_quality(struct tui *t, char *args)
-{
-	char		*qname = next_word(&args);
-	enum quality	 q;
-
-	if (qname == NULL || proto_quality_from_name(qname, &q) != 0) {
-		tui_system(t, LINE_ERROR, "usage: /quality 240p|720p|1440p|"
-		    "auto");
-		return;
-	}
-	if (need_video(t))
-		client_send(&t->client, msg_quality(q));
-}
-
-/* /watch #room [name [quality]]: watch together with a room. */
-static void
-cmd_watch(struct tui *t, char *args)
-{
-	char		*room = next_word(&args), *name = next_word(&args);
-	char		*qname = next_word(&args);
-	enum quality	 q = QUALITY_AUTO;
-	int		 w, h;
-
-	if (room == NULL || !proto_room_valid(room)) {
-		tui_system(t, LINE_ERROR, "usage: /watch #room [name "
-		    "[240p|720p|1440p]]");
-		return;
-	}
-	if (qname != NULL && (proto_quality_from_name(qname, &q) != 0 ||
-	    q == QUALITY_AUTO)) {
-		tui_system(t, LINE_ERROR, "%s: quality is 240p, 720p or 1440p",
-		    qname);
-		return;
-	}
-	if (!need_connection(t))
-		return;
-	tui_video_size(t, &w, &h);
-	client_send_checked(&t->client, msg_watch_request(room, name, q, w, h));
-}
-
-/* /window and /ascii: where the picture goes. */
-static void
-cmd_window(struct tui *t, char *args)
-{
-	tui_window(t, 1);
-}
-
-static void
-cmd_ascii(struct tui *t, char *args)
-{
-	tui_window(t, 0);
-}
-
-/* /render ascii [dither] [charset] | blocks */
-static void
-cmd_render(struct tui *t, char *args)
-{
-	char	*mode = next_word(&args), *a = next_word(&args);
-	char	*b = next_word(&args), *dither = NULL, *charset = NULL;
-
-	if (mode == NULL) {
-		tui_system(t, LINE_SYSTEM, "Video renderer: %s (/render ascii "
-		    "[none|ordered|fstein] [ascii|shades|blocks], /render "
-		    "blocks)", render_describe(&t->video.render));
-		return;
-	}
-	for (char *w = a; w != NULL; w = w == a ? b : NULL) {
-		if (strcmp(w, "none") == 0 || strcmp(w, "ordered") == 0 ||
-		    strcmp(w, "fstein") == 0)
-			dither = w;
-		else
-			charset = w;
-	}
-	tui_render(t, mode, dither, charset);
-}
-
-/* /quit */
-static void
-cmd_quit(struct tui *t, char *args)
-{
-	t->quit = 1;
-}
-
-static const struct command commands[] = {
-	{ "msg", "name[,name...] text", "a direct message", cmd_msg },
-	{ "me", "action", "an action in the current room", cmd_me },
-	{ "join", "#room", "join a room and talk there", cmd_join },
-	{ "part", "[#room]", "leave a room", cmd_part },
-	{ "who", "[#room]", "list who is here", cmd_who },
-	{ "verify", "name", "show a user's key fingerprints", cmd_verify },
-	{ "trust", "name", "trust a user's current key", cmd_trust },
-	{ "videos", "", "list the videos", cmd_videos },
-	{ "play", "name [quality]", "play a video (quality: 240p, 720p, "
-	    "1440p, auto)", cmd_play },
-	{ "pause", "", "pause the video (F5)", cmd_pause },
-	{ "resume", "", "resume the video (F5)", cmd_resume },
-	{ "seek", "[+|-]seconds", "jump to a time, or by an amount (F6/F7)",
-	    cmd_seek },
-	{ "stop", "", "stop the video (F8)", cmd_stop },
-	{ "quality", "q|auto", "change the video quality", cmd_quality },
-	{ "watch", "#room [name [q]]", "watch together with a room (with "
-	    "a name: start it; without: join it)", cmd_watch },
-	{ "render", "ascii|blocks", "how video is drawn here (ascii: "
-	    "[none|ordered|fstein] [ascii|shades|blocks])", cmd_render },
-	{ "window", "", "show the video in a window", cmd_window },
-	{ "ascii", "", "show the video as ASCII art here", cmd_ascii },
-	{ "help", "", "this list", cmd_help },
-	{ "quit", "", "leave tvchat", cmd_quit },
-	{ NULL, NULL, NULL, NULL }
-};
 
 /*
- * Run one line typed by the user. Returns 0, or -1 if it was refused (an
- * error line says why).
+ * Parse a quality name (NULL: auto) into *q; 0, COMMAND_BAD_QUALITY, or
+ * with shared set (watching together has one quality for everyone)
+ * COMMAND_WATCH_QUALITY for an explicit "auto".
  */
 int
-tui_command(struct tui *t, const char *line)
+command_quality_from_name(const char *name, int shared, enum quality *q)
 {
-	char	*copy, *args, *name;
-
-	if (line[0] == '\0')
-		return 0;
-	if (line[0] != '/' || line[1] == '/') {
-		if (!need_connection(t))
-			return -1;
-		if (client_joining(&t->client)) {
-			/* It would go to the room we are leaving for it. */
-			tui_system(t, LINE_ERROR, "Still joining %s; the line "
-			    "is back in the input: send it in a moment.",
-			    t->client.joining);
-			input_insert_utf8(&t->in, line, strlen(line));
-			return -1;
-		}
-		return client_say(&t->client,
-		    json_object_new_string(t->client.room),
-		    line[0] == '/' ? line + 1 : line, 0);
-	}
-	copy = xstrdup(line + 1);
-	args = copy;
-	name = next_word(&args);
-	for (const struct command *c = commands; name != NULL &&
-	    c->name != NULL; c++) {
-		if (strcasecmp(c->name, name) == 0) {
-			c->run(t, args);
-			free(copy);
-			return 0;
-		}
-	}
-	tui_system(t, LINE_ERROR, "unknown command /%s (try /help)",
-	    name ? name : "");
-	free(copy);
-	return -1;
-}
-
-/* Add a copy of s to the match list if it starts with word (any case). */
-static void
-add_match(char ***out, size_t *n, const char *s, const char *word)
-{
-	if (strncasecmp(s, word, strlen(word)) != 0)
-		return;
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*out)[i], s) == 0)
-			return;
-	*out = xreallocarray(*out, *n + 1, sizeof **out);
-	(*out)[(*n)++] = xstrdup(s);
+	*q = QUALITY_AUTO;
+	if (name == NULL)
+		return COMMAND_OK;
+	if (proto_quality_from_name(name, q) != 0)
+		return COMMAND_BAD_QUALITY;
+	if (shared && *q == QUALITY_AUTO)
+		return COMMAND_WATCH_QUALITY;
+	return COMMAND_OK;
 }
 
 /*
- * Completion candidates for word: command names after a '/' at the start
- * of the line, rooms for '#', otherwise user names.
+ * Say text in room (NULL: the current one), as an action if asked; 0 or
+ * a command_error (client_say() reports not being connected itself).
  */
-size_t
-tui_complete(void *arg, const char *word, int at_start, char ***out)
+int
+command_say(struct client *c, const char *room, const char *text, int action)
 {
-	struct tui	*t = arg;
-	size_t		 n = 0;
-	char		 buf[64];
+	if (room == NULL)
+		room = c->room;
+	if (!proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	if (client_say(c, json_object_new_string(room), text, action) != 0)
+		return COMMAND_REFUSED;
+	return COMMAND_OK;
+}
 
-	*out = NULL;
-	if (at_start && word[0] == '/') {
-		for (const struct command *c = commands; c->name != NULL; c++) {
-			snprintf(buf, sizeof buf, "/%s", c->name);
-			add_match(out, &n, buf, word);
+/*
+ * Send text to the users named in to (an array, taken); 0 or a
+ * command_error, with *bad the index of the entry refused by
+ * COMMAND_BAD_NAME or COMMAND_NAME_TWICE (the length if there is none).
+ */
+int
+command_msg(struct client *c, json_object *to, const char *text, int action,
+    size_t *bad)
+{
+	size_t	n = json_object_array_length(to);
+
+	*bad = n;
+	if (n > CHAT_MAX_RECIPIENTS) {
+		json_object_put(to);
+		return COMMAND_TOO_MANY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(to, i);
+
+		*bad = i;
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) !=
+		    (size_t)json_object_get_string_len(v) ||
+		    !proto_name_valid(json_object_get_string(v))) {
+			json_object_put(to);
+			return COMMAND_BAD_NAME;
 		}
-		return n;
+		/* The server refuses a name twice (ignoring case). */
+		for (size_t j = 0; j < i; j++) {
+			if (proto_name_equal(json_object_get_string(v),
+			    json_object_get_string(
+			    json_object_array_get_idx(to, j)))) {
+				json_object_put(to);
+				return COMMAND_NAME_TWICE;
+			}
+		}
 	}
-	for (size_t i = 0; i < t->client.npeers; i++) {
-		struct peer *p = &t->client.peers[i];
+	*bad = n;
+	if (n == 0) {
+		json_object_put(to);
+		return COMMAND_BAD_NAME;
+	}
+	if (client_say(c, to, text, action) != 0)
+		return COMMAND_REFUSED;
+	return COMMAND_OK;
+}
 
-		if (word[0] == '#') {
-			for (size_t j = 0; p->rooms != NULL &&
-			    j < json_object_array_length(p->rooms); j++)
-				add_match(out, &n, json_object_get_string(
-				    json_object_array_get_idx(p->rooms, j)),
-				    word);
-		} else if (!proto_name_equal(p->name, t->client.name))
-			add_match(out, &n, p->name, word);
-	}
-	return n;
+/* Join room and make it current once the server accepts; 0 or an error. */
+int
+command_join(struct client *c, const char *room)
+{
+	if (!proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_room(c, 1, room);
+	return COMMAND_OK;
+}
+
+/* Leave room (NULL: the current one, then the default room is); 0 or an
+ * error. */
+int
+command_part(struct client *c, const char *room)
+{
+	if (room == NULL)
+		room = c->room;
+	if (!proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_room(c, 0, room);
+	if (proto_name_equal(room, c->room))
+		snprintf(c->room, sizeof c->room, "%s", DEFAULT_ROOM);
+	return COMMAND_OK;
+}
+
+/* Ask who is here (in room, or everyone for NULL); 0 or an error. */
+int
+command_who(struct client *c, const char *room)
+{
+	if (room != NULL && !proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_who(c, room);
+	return COMMAND_OK;
+}
+
+/* Show a user's key fingerprints (an event says them). */
+void
+command_verify(struct client *c, const char *name)
+{
+	client_verify(c, name);
+}
+
+/* Trust a user's current key (an event says so). */
+void
+command_trust(struct client *c, const char *name)
+{
+	client_trust(c, name);
+}
+
+/* Send a protocol message as it is (batch mode's tests use it). */
+void
+command_raw(struct client *c, json_object *m)
+{
+	client_send(c, json_object_get(m));
+}
+
+/* Ask for the video library; 0 or an error. */
+int
+command_videos(struct client *c)
+{
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_send(c, msg_new("videos"));
+	return COMMAND_OK;
+}
+
+/* Play video name at quality q, w x h pixels, from start seconds; 0 or
+ * an error. */
+int
+command_play(struct client *c, const char *name, enum quality q, int w,
+    int h, double start)
+{
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	/* The name may be longer than the protocol allows. */
+	client_send_checked(c, msg_play(name, q, w, h, start));
+	return COMMAND_OK;
+}
+
+/* Send a message without arguments; 0 or an error. */
+static int
+send_simple(struct client *c, const char *type)
+{
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_send(c, msg_new(type));
+	return COMMAND_OK;
+}
+
+/* Pause the video; 0 or an error. */
+int
+command_pause(struct client *c)
+{
+	return send_simple(c, "pause");
+}
+
+/* Resume the video; 0 or an error. */
+int
+command_resume(struct client *c)
+{
+	return send_simple(c, "resume");
+}
+
+/* Stop the video; 0 or an error. */
+int
+command_stop(struct client *c)
+{
+	return send_simple(c, "stop");
+}
+
+/* Jump to second to of the video (before the start: the start); 0 or an
+ * error. */
+int
+command_seek(struct client *c, double to)
+{
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	/* strtod() also reads "nan", "inf" and 1e400 (infinity). */
+	client_send_checked(c, msg_seek(to < 0 ? 0 : to));
+	return COMMAND_OK;
+}
+
+/* Change the video's quality; 0 or an error. */
+int
+command_quality(struct client *c, enum quality q)
+{
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_send(c, msg_quality(q));
+	return COMMAND_OK;
+}
+
+/*
+ * Watch together with room: start video name (NULL: join what the room
+ * watches) at quality q, w x h pixels; 0 or an error.
+ */
+int
+command_watch(struct client *c, const char *room, const char *name,
+    enum quality q, int w, int h)
+{
+	if (!proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	if (need_connection(c) != COMMAND_OK)
+		return COMMAND_NOT_CONNECTED;
+	client_send_checked(c, msg_watch_request(room, name, q, w, h));
+	return COMMAND_OK;
+}
+
+/* Ask for the picture at w x h pixels from now on (sent in any state:
+ * the caller knows when it is wanted). */
+void
+command_resize(struct client *c, int w, int h)
+{
+	client_send(c, msg_resize(w, h));
 }

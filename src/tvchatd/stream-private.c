@@ -1,8 +1,8 @@
 /*
  * A stream of one's own: a session decoding a title itself, counted among
- * the server's private streams (--max-private), because it plays at a
- * size no shared player has, or its viewer paused, sought or changed
- * quality alone. Frames are decoded on a schedule at the source frame
+ * the server's private streams (--max-private), because it plays at
+ * quality "auto" or at a size that is not a standard one, or its viewer
+ * paused, sought or changed quality alone. Frames are decoded on a schedule at the source frame
  * rate (never as fast as possible), skipping ahead when decoding falls
  * behind, scaled to the size the client asked for (within the source and
  * STREAM_SIZE_MAX_W x _H) and encoded by frameenc.c. With quality "auto"

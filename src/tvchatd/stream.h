@@ -1,4 +1,7 @@
-/* One session's video stream: pacing, quality, latest-frame-wins output. */
+/*
+ * One session's video stream (stream.c, stream-private.c, stream-out.c):
+ * pacing, quality, latest-frame-wins output.
+ */
 #ifndef TVCHAT_STREAM_H
 #define TVCHAT_STREAM_H
 
@@ -86,6 +89,7 @@ json_object *stream_watch(struct stream *, json_object *, int64_t,
 	    const char *);
 int	stream_timeout(const struct stream *, int64_t);
 void	stream_tick(struct stream *, int64_t);
+/* stream-out.c */
 int	stream_pending(struct stream *, int);
 int	stream_mid_frame(const struct stream *);
 int	stream_write(struct stream *, int);

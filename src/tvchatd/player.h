@@ -144,8 +144,10 @@ struct library;
 void		 player_main(struct player_table *, int, struct library *)
 		    __attribute__((noreturn));
 
-/* Read by cluster mode: what a room's player watches, and its last
- * watch-together request (watch.at_ms and watch.by are left 0). */
+/* Read by cluster mode. */
+
+/* What a room's player watches, and its last watch-together request
+ * (watch.at_ms and watch.by are left 0). */
 struct player_room_view {
 	uint32_t		generation;
 	uint32_t		applied_gen;

@@ -406,7 +406,6 @@ deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
 	if (h->slot < 0 || (uint32_t)h->slot >= b->presence->hdr->capacity)
 		return;
 	if ((di = b->by_slot[h->slot]) == -1) {
-#ifdef HAVE_HIREDIS
 		struct presence_ref	ref = { h->slot, h->generation };
 		struct presence_slot	to;
 
@@ -418,7 +417,6 @@ deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
 			    p + sizeof *h, h->len);
 			return;
 		}
-#endif
 		if (slot_active(b, h->slot, h->generation))
 			pending_add(b, h->slot, h->generation, p, len, t);
 		return;
@@ -504,23 +502,19 @@ route(struct broker *b, size_t i, uint8_t *p, size_t len)
 		break;
 	case IPC_BROADCAST:
 		broadcast(b, c->slot, p, len, t);
-#ifdef HAVE_HIREDIS
 		if (b->cluster != NULL)
 			cluster_broadcast(b->cluster, payload, h.len);
-#endif
 		break;
 	case IPC_CLAIM:
 		if (h.len > NAME_MAX_LEN || c->slot < 0)
 			return 0;
 		memcpy(name, payload, h.len);
 		name[h.len] = '\0';
-#ifdef HAVE_HIREDIS
 		if (b->cluster != NULL) {
 			cluster_claim(b->cluster, c->slot, c->generation,
 			    name);
 			break;
 		}
-#endif
 		claimed(b, c->slot, c->generation, PROTO_OK);
 		break;
 	}
@@ -553,7 +547,6 @@ send_acks(struct broker *b)
 	}
 }
 
-#ifdef HAVE_HIREDIS
 /* The cluster's ways into the broker. */
 static void
 cluster_deliver_cb(void *arg, const uint8_t *p, size_t len)
@@ -580,7 +573,6 @@ cluster_claimed_cb(void *arg, int32_t slot, uint32_t generation, int status)
 static const struct cluster_ops cluster_ops = {
 	cluster_deliver_cb, cluster_broadcast_cb, cluster_claimed_cb
 };
-#endif
 
 /* Read every packet waiting on connection i; return -1 if it closed. */
 static int
@@ -642,11 +634,9 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	log_set_prefix("broker: ");
 	proc_signals(signals, sizeof signals / sizeof signals[0]);
 	log_debug("started");
-#ifdef HAVE_HIREDIS
 	if (cfg->redis_host != NULL)
 		b->cluster = cluster_new(cfg, presence, players,
 		    &cluster_ops, b);
-#endif
 
 	while (!b->quit) {
 		/* The listener, the sessions' links, the self-pipe. */
@@ -668,22 +658,18 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		if (now < b->accept_paused_until && (timeout == -1 ||
 		    b->accept_paused_until - now < timeout))
 			timeout = (int)(b->accept_paused_until - now);
-#ifdef HAVE_HIREDIS
 		if (b->cluster != NULL) {
 			nc = cluster_pollfds(b->cluster, pfd + n);
 			if (timeout == -1 || cluster_timeout(b->cluster) < timeout)
 				timeout = cluster_timeout(b->cluster);
 		}
-#endif
 		if (poll(pfd, n + nc, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-#ifdef HAVE_HIREDIS
 		if (b->cluster != NULL)
 			cluster_events(b->cluster, pfd + n, nc);
-#endif
 		if ((pfd[n - 1].revents & POLLIN) && proc_take_signals() != 0)
 			b->quit = 1;	/* SIGTERM: finish this round */
 		if (b->npending > 0)
@@ -706,19 +692,15 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 		send_acks(b);
 		if (pfd[0].revents & POLLIN)
 			accept_conns(b);
-#ifdef HAVE_HIREDIS
 		if (b->cluster != NULL)
 			cluster_run(b->cluster, 0);
-#endif
 	}
-#ifdef HAVE_HIREDIS
 	if (b->cluster != NULL) {
 		/* Relay what the sessions said last (their leave notices). */
 		for (size_t i = b->nconns; i-- > 0; )
 			read_conn(b, i);
 		cluster_stop(b->cluster);
 	}
-#endif
 	/* Orphaned (the master was killed): nobody else will clean up. */
 	if (getppid() != b->master) {
 		unlink(cfg->broker_path);

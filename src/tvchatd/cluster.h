@@ -1,7 +1,9 @@
 /*
  * Cluster mode: the broker's bridge to Redis, through which several
  * tvchatd nodes share presence, name claims, chat and broadcasts. Only
- * the broker calls these; without --redis none of it runs.
+ * the broker calls these; without --redis none of it runs. Built
+ * without hiredis, cluster-none.c has them do nothing (cluster_new()
+ * returns NULL).
  */
 #ifndef TVCHAT_CLUSTER_H
 #define TVCHAT_CLUSTER_H
@@ -28,7 +30,6 @@ struct cluster_ops {
 
 struct cluster;
 
-#ifdef HAVE_HIREDIS
 struct cluster	*cluster_new(const struct server_config *, struct presence *,
 		    struct player_table *, const struct cluster_ops *, void *);
 void		 cluster_free(struct cluster *);
@@ -43,6 +44,5 @@ void		 cluster_broadcast(struct cluster *, const uint8_t *, size_t);
 void		 cluster_claim(struct cluster *, int32_t, uint32_t,
 		    const char *);
 void		 cluster_stop(struct cluster *);
-#endif
 
 #endif

@@ -8,7 +8,7 @@
  * of the wrong shape): a hostile Redis could stop the broker with one
  * line. So the trees are built here, capped, and each whole reply is
  * shown to a guard that may refuse it; hiredis takes a refusal as out of
- * memory and closes the connection, which cluster.c takes as Redis
+ * memory and closes the connection, which cluster-link.c takes as Redis
  * going away.
  */
 #include "config.h"

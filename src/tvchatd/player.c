@@ -760,3 +760,38 @@ player_slot_error(const struct player_slot *s)
 {
 	return s->error;
 }
+
+/* Read by cluster mode. */
+
+/*
+ * Copy what the slot i's room watches together into *v; 1 if the slot
+ * holds a room's player (requested or running), else 0.
+ */
+int
+player_room_view(struct player_table *t, int i, struct player_room_view *v)
+{
+	struct player_slot	*s = &t->slots[i];
+	uint32_t		 state;
+
+	state = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
+	if ((state != PLAYER_RUNNING && state != PLAYER_REQUESTED) ||
+	    s->room[0] == '\0')
+		return 0;
+	memset(v, 0, sizeof *v);
+	v->applied_gen = __atomic_load_n(&s->applied_gen, __ATOMIC_SEQ_CST);
+	v->generation = s->generation;
+	v->control_remote = s->control_remote;
+	v->control_action = s->control_action;
+	v->control_to = s->control_to;
+	v->control_quality = s->control_quality;
+	snprintf(v->control_by, sizeof v->control_by, "%s", s->control_by);
+	snprintf(v->watch.room, sizeof v->watch.room, "%s", s->room);
+	snprintf(v->watch.title, sizeof v->watch.title, "%s", s->title);
+	v->watch.quality = s->quality;
+	v->watch.width = s->width;
+	v->watch.height = s->height;
+	v->watch.position = state == PLAYER_RUNNING ? __atomic_load_n(
+	    &s->position_ms, __ATOMIC_SEQ_CST) / 1000.0 : s->start;
+	v->watch.paused = __atomic_load_n(&s->paused, __ATOMIC_SEQ_CST);
+	return 1;
+}

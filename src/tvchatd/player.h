@@ -158,4 +158,22 @@ int		 player_slot_control(const struct player_slot *, double *,
 		    uint8_t *, const char **);
 const char	*player_slot_error(const struct player_slot *);
 
+/* Read by cluster mode. */
+
+/* What a room's player watches, and its last watch-together request
+ * (watch.at_ms and watch.by are left 0). */
+struct player_room_view {
+	uint32_t		generation;
+	uint32_t		applied_gen;
+	int			control_remote;	/* from another node */
+	uint8_t			control_action;
+	double			control_to;
+	uint8_t			control_quality;
+	char			control_by[NAME_MAX_LEN + 1];
+	struct player_watch	watch;
+};
+
+int		 player_room_view(struct player_table *, int,
+		    struct player_room_view *);
+
 #endif

@@ -641,3 +641,19 @@ presence_remote_drop(struct presence *p, const struct presence_ref *ref,
 	presence_unlock(p);
 	return r;
 }
+
+/* Read by cluster mode. */
+
+/* Return how many slots the table has, ours and other nodes' users. */
+uint32_t
+presence_capacity(const struct presence *p)
+{
+	return p->hdr->capacity;
+}
+
+/* Return the table's generation, bumped on every change. */
+uint32_t
+presence_generation(const struct presence *p)
+{
+	return __atomic_load_n(&p->hdr->generation, __ATOMIC_ACQUIRE);
+}

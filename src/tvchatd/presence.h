@@ -105,4 +105,8 @@ int	presence_remote_drop(struct presence *, const struct presence_ref *,
 size_t	presence_local(struct presence *, struct presence_slot *,
 	    struct presence_ref *, size_t);
 
+/* Read by cluster mode. */
+uint32_t presence_capacity(const struct presence *);
+uint32_t presence_generation(const struct presence *);
+
 #endif

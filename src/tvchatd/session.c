@@ -546,47 +546,6 @@ rate_take(struct session *s)
 	return 0;
 }
 
-/* Append a JSON string literal for s (quoted, escaped) to b. */
-static void
-put_json_string(struct buf *b, const char *s)
-{
-	json_object	*v = json_object_new_string(s);
-	const char	*t = msg_text(v);
-
-	if (buf_append(b, t, strlen(t)) != 0)
-		fatalx("chat: frame over its cap");
-	json_object_put(v);
-}
-
-/* Append a C string to b. */
-static void
-put(struct buf *b, const char *s)
-{
-	if (buf_append(b, s, strlen(s)) != 0)
-		fatalx("chat: frame over its cap");
-}
-
-/*
- * Build the delivered chat frame for one recipient: the shared prefix
- * (everything up to the wrapped key) plus that recipient's key. The
- * prefix is serialised once, so a room message costs one string copy per
- * recipient, not one JSON serialisation.
- */
-static void
-chat_frame(struct buf *out, const struct buf *prefix, const char *wrapped)
-{
-	uint8_t	hdr[FRAME_HEADER_LEN];
-	size_t	len = buf_len(prefix) + strlen(wrapped) + 3;
-
-	buf_reset(out);
-	frame_encode_header(hdr, FRAME_TYPE_JSON, (uint32_t)len);
-	if (buf_append(out, hdr, sizeof hdr) != 0 ||
-	    buf_append(out, buf_ptr(prefix), buf_len(prefix)) != 0)
-		fatalx("chat: frame over its cap");
-	put(out, wrapped);
-	put(out, "\"}}");
-}
-
 /* Return the wrapped key in keys for name (ignoring case), or NULL. */
 static const char *
 wrapped_for(json_object *keys, const char *name)
@@ -656,34 +615,14 @@ check_target(struct session *s, json_object *to,
 	return 0;
 }
 
-/* Serialise everything of a delivered chat up to the wrapped key. */
-static void
-chat_prefix(struct session *s, struct buf *prefix, json_object *m)
+/* Return the time now in ms since the epoch: a chat's time stamp. */
+static int64_t
+chat_ts(void)
 {
-	json_object	*sealed = msg_get(m, "sealed");
-	struct timespec	 ts;
-	char		 num[40];
+	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(num, sizeof num, ",\"ts\":%lld", (long long)ts.tv_sec * 1000 +
-	    ts.tv_nsec / 1000000);
-	put(prefix, "{\"type\":\"chat\",\"from\":");
-	put_json_string(prefix, s->name);
-	put(prefix, ",\"to\":");
-	put(prefix, msg_text(msg_get(m, "to")));
-	put(prefix, ",\"id\":");
-	put_json_string(prefix, msg_get_str(m, "id"));
-	put(prefix, num);
-	/* Validated base64url strings need no escaping. */
-	put(prefix, ",\"sealed\":{\"iv\":\"");
-	put(prefix, msg_get_str(sealed, "iv"));
-	put(prefix, "\",\"ct\":\"");
-	put(prefix, msg_get_str(sealed, "ct"));
-	put(prefix, "\",\"tag\":\"");
-	put(prefix, msg_get_str(sealed, "tag"));
-	put(prefix, "\",\"sig\":\"");
-	put(prefix, msg_get_str(sealed, "sig"));
-	put(prefix, "\",\"key\":\"");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -719,7 +658,8 @@ on_chat(struct session *s, json_object *m)
 	}
 	buf_init(&prefix, FRAME_MAX_JSON);
 	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
-	chat_prefix(s, &prefix, m);
+	msg_chat_deliver_prefix(&prefix, s->name, to, msg_get_str(m, "id"),
+	    chat_ts(), msg_get(m, "sealed"));
 	missing = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		if (!is_recipient(s, &slots[i], to))
@@ -729,7 +669,7 @@ on_chat(struct session *s, json_object *m)
 			    json_object_new_string(slots[i].name));
 			continue;
 		}
-		chat_frame(&frame, &prefix, w);
+		msg_chat_deliver_frame(&frame, &prefix, w);
 		if (slots[i].pid == getpid())
 			send_raw(s, buf_ptr(&frame), buf_len(&frame));
 		else

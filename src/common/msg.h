@@ -31,6 +31,7 @@ int		 msg_encode(json_object *, struct buf *);
 int		 msg_encode_free(json_object *, struct buf *);
 const char	*msg_text(json_object *);
 
+/* msg-build.c: the builders. */
 json_object	*msg_new(const char *);
 json_object	*msg_jwk(const char *, const char *);
 json_object	*msg_user(const char *, json_object *, const char *);
@@ -45,8 +46,10 @@ json_object	*msg_who_request(const char *);
 json_object	*msg_who_reply(json_object *);
 json_object	*msg_room(const char *, const char *, const char *);
 json_object	*msg_chat_send(json_object *, const char *, json_object *);
-json_object	*msg_chat_deliver(const char *, json_object *, const char *,
-		    int64_t, json_object *);
+void		 msg_chat_deliver_prefix(struct buf *, const char *,
+		    json_object *, const char *, int64_t, json_object *);
+void		 msg_chat_deliver_frame(struct buf *, const struct buf *,
+		    const char *);
 json_object	*msg_ping(int64_t);
 json_object	*msg_pong(int64_t);
 json_object	*msg_videos_reply(json_object *);

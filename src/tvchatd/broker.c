@@ -292,27 +292,14 @@ pending_add(struct broker *b, int32_t slot, uint32_t generation,
 static void
 pending_sweep(struct broker *b)
 {
-	struct presence_slot	*s;
+	uint32_t	cap = presence_capacity(b->presence);
 
-	for (uint32_t i = 0; i < b->presence->hdr->capacity && b->npending;
-	    i++) {
+	for (uint32_t i = 0; i < cap && b->npending; i++) {
 		if (b->pending[i].count == 0)
 			continue;
-		s = &b->presence->slots[i];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_ACTIVE ||
-		    s->generation != b->pending_gen[i])
+		if (!presence_slot_active(b->presence, i, b->pending_gen[i]))
 			pending_drop(b, (int32_t)i);
 	}
-}
-
-/* Return 1 if slot is active in the table with generation. */
-static int
-slot_active(struct broker *b, int32_t slot, uint32_t generation)
-{
-	struct presence_slot	*s = &b->presence->slots[slot];
-
-	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_ACTIVE &&
-	    s->generation == generation;
 }
 
 /*
@@ -326,7 +313,6 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 	struct broker_conn	*c = &b->conns[i];
 	struct ucred		 cred;
 	socklen_t		 len = sizeof cred;
-	struct presence_slot	*slot;
 	uint8_t			*ack;
 	size_t			 acklen;
 
@@ -338,12 +324,9 @@ register_conn(struct broker *b, size_t i, const struct ipc_header *h)
 			return -1;
 	} else {
 		if (h->slot < 0 ||
-		    (uint32_t)h->slot >= b->presence->hdr->capacity)
-			return -1;
-		slot = &b->presence->slots[h->slot];
-		/* A read without the lock: pid and generation are stable
-		 * while the session that owns them is alive. */
-		if (slot->pid != cred.pid || slot->generation != h->generation)
+		    (uint32_t)h->slot >= presence_capacity(b->presence) ||
+		    !presence_slot_owned(b->presence, (uint32_t)h->slot,
+		    h->generation, cred.pid))
 			return -1;
 		/* A link of the slot's previous user (still draining) gives
 		 * way to its current one; the same session's old link is
@@ -403,21 +386,22 @@ deliver(struct broker *b, const struct ipc_header *h, const uint8_t *p,
 	struct broker_conn	*d;
 	int32_t			 di;
 
-	if (h->slot < 0 || (uint32_t)h->slot >= b->presence->hdr->capacity)
+	if (h->slot < 0 || (uint32_t)h->slot >= presence_capacity(b->presence))
 		return;
 	if ((di = b->by_slot[h->slot]) == -1) {
 		struct presence_ref	ref = { h->slot, h->generation };
 		struct presence_slot	to;
 
 		if (b->cluster != NULL &&
-		    b->presence->slots[h->slot].node[0] != '\0' &&
+		    presence_slot_remote(b->presence, (uint32_t)h->slot) &&
 		    presence_get(b->presence, &ref, &to) == 0 &&
 		    to.node[0] != '\0') {
 			cluster_deliver(b->cluster, from_slot, from_gen, &to,
 			    p + sizeof *h, h->len);
 			return;
 		}
-		if (slot_active(b, h->slot, h->generation))
+		if (presence_slot_active(b->presence, (uint32_t)h->slot,
+		    h->generation))
 			pending_add(b, h->slot, h->generation, p, len, t);
 		return;
 	}
@@ -431,22 +415,22 @@ static void
 broadcast(struct broker *b, int32_t except, const uint8_t *p, size_t len,
     struct broker_ticket *t)
 {
-	int32_t	di;
+	uint32_t	cap = presence_capacity(b->presence), gen;
+	int32_t		di;
 
-	for (uint32_t slot = 0; slot < b->presence->hdr->capacity; slot++) {
-		struct presence_slot *ps = &b->presence->slots[slot];
-
-		if ((int32_t)slot == except || ps->node[0] != '\0')
+	for (uint32_t slot = 0; slot < cap; slot++) {
+		if ((int32_t)slot == except ||
+		    presence_slot_remote(b->presence, slot))
 			continue;
+		gen = presence_slot_generation(b->presence, slot);
 		/* A link of the slot's last user (leaving) is not its new
 		 * user's: what is for the newcomer waits for its link. */
 		if ((di = b->by_slot[slot]) != -1 &&
-		    b->conns[di].generation == ps->generation) {
+		    b->conns[di].generation == gen) {
 			if (enqueue(&b->conns[di], p, len, t) != 0)
 				conn_broken(&b->conns[di]);
-		} else if (slot_active(b, (int32_t)slot, ps->generation))
-			pending_add(b, (int32_t)slot, ps->generation, p, len,
-			    t);
+		} else if (presence_slot_active(b->presence, slot, gen))
+			pending_add(b, (int32_t)slot, gen, p, len, t);
 	}
 }
 
@@ -458,7 +442,7 @@ claimed(struct broker *b, int32_t slot, uint32_t generation, int status)
 	size_t	 len;
 	int32_t	 di;
 
-	if (slot < 0 || (uint32_t)slot >= b->presence->hdr->capacity ||
+	if (slot < 0 || (uint32_t)slot >= presence_capacity(b->presence) ||
 	    (di = b->by_slot[slot]) == -1 ||
 	    b->conns[di].generation != generation)
 		return;
@@ -610,6 +594,7 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	struct broker		*b = &broker;
 	struct pollfd		*pfd = NULL;
 	size_t			 pcap = 0, n, nc = 0;
+	uint32_t		 cap = presence_capacity(presence);
 	int			 timeout;
 	int64_t			 now;
 
@@ -618,16 +603,14 @@ broker_main(const struct server_config *cfg, struct presence *presence,
 	b->presence = presence;
 	b->listen_fd = listen_fd;
 	b->master = getppid();
-	b->by_slot = xreallocarray(NULL, presence->hdr->capacity,
-	    sizeof *b->by_slot);
-	for (uint32_t i = 0; i < presence->hdr->capacity; i++)
+	b->by_slot = xreallocarray(NULL, cap, sizeof *b->by_slot);
+	for (uint32_t i = 0; i < cap; i++)
 		b->by_slot[i] = -1;
-	b->lost = xcalloc(presence->hdr->capacity, sizeof *b->lost);
-	b->lost_gen = xcalloc(presence->hdr->capacity, sizeof *b->lost_gen);
-	b->pending = xcalloc(presence->hdr->capacity, sizeof *b->pending);
-	b->pending_gen = xcalloc(presence->hdr->capacity,
-	    sizeof *b->pending_gen);
-	for (uint32_t i = 0; i < presence->hdr->capacity; i++) {
+	b->lost = xcalloc(cap, sizeof *b->lost);
+	b->lost_gen = xcalloc(cap, sizeof *b->lost_gen);
+	b->pending = xcalloc(cap, sizeof *b->pending);
+	b->pending_gen = xcalloc(cap, sizeof *b->pending_gen);
+	for (uint32_t i = 0; i < cap; i++) {
 		pktq_init(&b->pending[i], BROKER_PENDING_MAX);
 		b->pending[i].release = ticket_release;
 	}

@@ -642,7 +642,7 @@ presence_remote_drop(struct presence *p, const struct presence_ref *ref,
 	return r;
 }
 
-/* Read by cluster mode. */
+/* Read by the broker and cluster mode. */
 
 /* Return how many slots the table has, ours and other nodes' users. */
 uint32_t
@@ -656,4 +656,46 @@ uint32_t
 presence_generation(const struct presence *p)
 {
 	return __atomic_load_n(&p->hdr->generation, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Return 1 if slot (in range) is active with generation, else 0. A read
+ * without the lock: the state is read first, then what it guards.
+ */
+int
+presence_slot_active(const struct presence *p, uint32_t slot,
+    uint32_t generation)
+{
+	const struct presence_slot	*s = &p->slots[slot];
+
+	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_ACTIVE &&
+	    s->generation == generation;
+}
+
+/*
+ * Return 1 if slot (in range) is held by process pid with generation,
+ * else 0. A read without the lock: pid and generation are stable while
+ * the session that owns them is alive.
+ */
+int
+presence_slot_owned(const struct presence *p, uint32_t slot,
+    uint32_t generation, pid_t pid)
+{
+	const struct presence_slot	*s = &p->slots[slot];
+
+	return s->pid == pid && s->generation == generation;
+}
+
+/* Return the generation of slot (in range), read without the lock. */
+uint32_t
+presence_slot_generation(const struct presence *p, uint32_t slot)
+{
+	return p->slots[slot].generation;
+}
+
+/* Return 1 if slot (in range) is a user of another node, else 0. */
+int
+presence_slot_remote(const struct presence *p, uint32_t slot)
+{
+	return p->slots[slot].node[0] != '\0';
 }

@@ -105,8 +105,13 @@ int	presence_remote_drop(struct presence *, const struct presence_ref *,
 size_t	presence_local(struct presence *, struct presence_slot *,
 	    struct presence_ref *, size_t);
 
-/* Read by cluster mode. */
+/* Read by the broker and cluster mode. */
 uint32_t presence_capacity(const struct presence *);
 uint32_t presence_generation(const struct presence *);
+int	presence_slot_active(const struct presence *, uint32_t, uint32_t);
+int	presence_slot_owned(const struct presence *, uint32_t, uint32_t,
+	    pid_t);
+uint32_t presence_slot_generation(const struct presence *, uint32_t);
+int	presence_slot_remote(const struct presence *, uint32_t);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * The tvchatd master: creates the presence table and the broker's socket,
  * forks the broker, accepts connections and forks one session for each.
- * Connections still in their handshake ("startups") are capped overall and
- * per source address, as OpenSSH's MaxStartups and PerSourceMaxStartups
- * do; a session tells the master through a pipe once it holds a slot.
+ * Connections still in their handshake ("startups") are admitted or not
+ * by startups.c; a session tells the master through a pipe once it holds
+ * a slot.
  * It reaps children from a SIGCHLD flag, repairs the table after a crashed
  * session (also one that died holding the lock) and announces its leave,
  * restarts a dead broker, and on SIGTERM/SIGINT tells every session to say
@@ -40,28 +40,14 @@
 #include "player.h"
 #include "proc.h"
 #include "server.h"
+#include "startups.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define SHUTDOWN_GRACE_MS	3000
-#define STARTUP_STALE_MS	2000	/* a handshake this old may give way */
 #define ACCEPT_BATCH		64	/* connections per wake-up */
 #define ACCEPT_PAUSE_MS		100	/* after running out of descriptors */
-#define REFUSALS_LOG_MS		1000	/* one line about refusals a second */
 #define LISTEN_BACKLOG		4096
-
-/* Where a connection comes from: an IPv4 address or an IPv6 /64 prefix. */
-struct source {
-	int		v6;
-	uint64_t	bits;
-};
-
-/* A session that has not finished its handshake. */
-struct startup {
-	pid_t		pid;
-	struct source	src;
-	int64_t		since;	/* ms, monotonic: when it was accepted */
-};
 
 /* The pids of all sessions: open addressing, 0 marks an empty place. */
 struct pidset {
@@ -81,14 +67,11 @@ struct master {
 	int			 broker_link;
 	struct pktq		 to_broker;
 	struct pidset		 sessions;
-	struct startup		*startups;	/* at most cfg->startups_full */
-	size_t			 nstartups;
+	struct startups		 startups;	/* in their handshake */
 	int			 login_pipe[2];	/* sessions in: their pids */
 	int			 spare_fd;	/* freed to refuse on EMFILE */
 	int			 out_of_fds;	/* this shortage is logged */
 	int64_t			 accept_paused_until;
-	unsigned long		 refused_all, refused_source, evicted;
-	int64_t			 refusals_logged_at;
 };
 
 /* What a new child keeps of the master's descriptors (child_close()). */
@@ -270,50 +253,6 @@ pidset_remove(struct pidset *s, pid_t pid)
 	return 1;
 }
 
-/* Return the source of a peer: its IPv4 address, or its IPv6 /64. */
-static struct source
-source_of(const struct sockaddr_storage *ss)
-{
-	struct source	 src = { 0, 0 };
-	const uint8_t	*a;
-	int		 n = 4;
-
-	if (ss->ss_family == AF_INET6) {
-		a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr))
-			a += 12;
-		else {
-			src.v6 = 1;
-			n = 8;
-		}
-	} else
-		a = (const uint8_t *)
-		    &((const struct sockaddr_in *)ss)->sin_addr;
-	for (int i = 0; i < n; i++)
-		src.bits = src.bits << 8 | a[i];
-	return src;
-}
-
-/* Forget startup i: it logged in, gave way or died. */
-static void
-startup_remove(struct master *m, size_t i)
-{
-	m->startups[i] = m->startups[--m->nstartups];
-}
-
-/* Forget pid as a startup if it was one; unknown pids are ignored. */
-static void
-startup_done(struct master *m, pid_t pid)
-{
-	for (size_t i = 0; i < m->nstartups; i++) {
-		if (m->startups[i].pid == pid) {
-			startup_remove(m, i);
-			return;
-		}
-	}
-}
-
 /*
  * Read the pids of sessions that now hold a slot in the presence table:
  * their handshake is over. Each pid was written at once (fewer bytes than
@@ -332,7 +271,7 @@ read_logins(struct master *m)
 		if (n <= 0)
 			return;
 		for (size_t i = 0; i < (size_t)n / sizeof *pids; i++)
-			startup_done(m, pids[i]);
+			startups_done(&m->startups, pids[i]);
 	}
 }
 
@@ -383,7 +322,7 @@ reap_batch(struct master *m, pid_t *dead, int *status, int n)
 		    player_master_reap(m->players, pid, status[i]))
 			continue;
 		if (pidset_remove(&m->sessions, pid))
-			startup_done(m, pid);
+			startups_done(&m->startups, pid);
 		if (m->players != NULL)
 			player_master_forget_viewer(m->players, pid);
 		if (pid == holder)
@@ -437,100 +376,6 @@ refuse(int fd, enum proto_error code, const char *text)
 	buf_free(&b);
 	shutdown(fd, SHUT_WR);
 	close(fd);
-}
-
-/*
- * Return 1 if a new connection should be refused with n startups: never
- * below start, always from full on, and in between with a probability
- * rising linearly from rate% (OpenSSH's drop_connection()).
- */
-static int
-startups_drop(const struct server_config *cfg, size_t n)
-{
-	unsigned int	p;
-	uint32_t	r;
-
-	if (n < cfg->startups_start)
-		return 0;
-	if (n >= cfg->startups_full)
-		return 1;
-	p = 100 - cfg->startups_rate;
-	p *= (unsigned int)n - cfg->startups_start;
-	p /= cfg->startups_full - cfg->startups_start;
-	p += cfg->startups_rate;
-	crypto_random((uint8_t *)&r, sizeof r);
-	return r % 100 < p;
-}
-
-/* Kill startup i if it is stale, to make room; return 1 if it was. */
-static int
-evict_stale(struct master *m, size_t i, int64_t now)
-{
-	if (i >= m->nstartups || now - m->startups[i].since <= STARTUP_STALE_MS)
-		return 0;
-	/* It holds no slot yet and nobody waits on it: it can just go (one
-	 * that raced into a slot is repaired by reap(), as after a crash). */
-	kill(m->startups[i].pid, SIGKILL);
-	startup_remove(m, i);
-	m->evicted++;
-	return 1;
-}
-
-/*
- * Decide whether a connection from src may start a session: at most
- * per_source_startups handshakes from one source and startups_full in
- * all, with early random refusals from startups_start on. A connection
- * that a full cap would refuse takes the place of that cap's oldest
- * handshake instead if it is stale. Returns NULL to admit, else why not.
- */
-static const char *
-admit(struct master *m, const struct source *src, int64_t now)
-{
-	const struct server_config	*cfg = m->cfg;
-	size_t				 oldest = SIZE_MAX;
-	size_t				 mine = SIZE_MAX, nmine = 0;
-
-	for (size_t i = 0; i < m->nstartups; i++) {
-		const struct startup *st = &m->startups[i];
-
-		if (oldest == SIZE_MAX || st->since < m->startups[oldest].since)
-			oldest = i;
-		if (st->src.v6 != src->v6 || st->src.bits != src->bits)
-			continue;
-		nmine++;
-		if (mine == SIZE_MAX || st->since < m->startups[mine].since)
-			mine = i;
-	}
-	if (cfg->per_source_startups > 0 && nmine >= cfg->per_source_startups) {
-		if (evict_stale(m, mine, now))
-			return NULL;
-		m->refused_source++;
-		return "too many connections from your address are logging in; "
-		    "try again";
-	}
-	if (startups_drop(cfg, m->nstartups)) {
-		if (m->nstartups >= cfg->startups_full &&
-		    evict_stale(m, oldest, now))
-			return NULL;
-		m->refused_all++;
-		return "too many connections are logging in; try again";
-	}
-	return NULL;
-}
-
-/* Log the refusals since the last such line: at most one a second. */
-static void
-log_refusals(struct master *m, int64_t now)
-{
-	if (m->refused_all + m->refused_source + m->evicted == 0 ||
-	    now < m->refusals_logged_at + REFUSALS_LOG_MS)
-		return;
-	log_warnx("refused %lu connections (%lu over --max-startups, %lu over "
-	    "--per-source-startups), dropped %lu stalled handshakes; %zu in "
-	    "their handshake now", m->refused_all + m->refused_source,
-	    m->refused_all, m->refused_source, m->evicted, m->nstartups);
-	m->refused_all = m->refused_source = m->evicted = 0;
-	m->refusals_logged_at = now;
 }
 
 /*
@@ -607,7 +452,6 @@ accept_clients(struct master *m)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
-	struct source		 src;
 	const char		*why;
 	int64_t			 now;
 	int			 fd;
@@ -630,9 +474,8 @@ accept_clients(struct master *m)
 			return;
 		}
 		m->out_of_fds = 0;
-		src = source_of(&ss);
 		now = util_now_ms();
-		if ((why = admit(m, &src, now)) != NULL) {
+		if ((why = startups_admit(&m->startups, &ss, now)) != NULL) {
 			refuse(fd, PROTO_E_UNAVAILABLE, why);
 			continue;
 		}
@@ -642,7 +485,7 @@ accept_clients(struct master *m)
 		}
 		close(fd);
 		pidset_add(&m->sessions, pid);
-		m->startups[m->nstartups++] = (struct startup){ pid, src, now };
+		startups_add(&m->startups, pid, &ss, now);
 	}
 }
 
@@ -755,7 +598,7 @@ shut_down(struct master *m)
 	if (m->spare_fd != -1)
 		close(m->spare_fd);
 	free(m->sessions.pids);
-	free(m->startups);
+	startups_free(&m->startups);
 	library_free(&m->library);
 	if (m->cfg->pid_file != NULL)
 		unlink(m->cfg->pid_file);
@@ -788,14 +631,14 @@ sooner(int64_t *timeout, int64_t ms)
 static int
 loop_timeout(const struct master *m, int64_t now)
 {
-	int64_t	timeout = -1;
+	int64_t	timeout = -1, log_at;
 
 	if (m->to_broker.count > 0 && m->broker_link == -1)
 		sooner(&timeout, 100);	/* the broker restarts */
 	if (m->accept_paused_until > now)
 		sooner(&timeout, m->accept_paused_until - now);
-	if (m->refused_all + m->refused_source + m->evicted > 0)
-		sooner(&timeout, m->refusals_logged_at + REFUSALS_LOG_MS - now);
+	if ((log_at = startups_log_at(&m->startups)) != -1)
+		sooner(&timeout, log_at - now);
 	return (int)timeout;
 }
 
@@ -828,8 +671,7 @@ server_run(struct server_config *cfg, int listen_fd)
 	if (pipe2(m.login_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		fatal("pipe");
 	m.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	m.startups = xreallocarray(NULL, cfg->startups_full,
-	    sizeof *m.startups);
+	startups_init(&m.startups, cfg);
 	if (cfg->redis_host != NULL) {
 		/* Names claimed in Redis carry it: a restarted broker finds
 		 * them its own; a restarted node does not. */
@@ -900,7 +742,7 @@ server_run(struct server_config *cfg, int listen_fd)
 		}
 		if (!got_term && (pfd[0].revents & POLLIN))
 			accept_clients(&m);
-		log_refusals(&m, util_now_ms());
+		startups_log(&m.startups, util_now_ms());
 	}
 	shut_down(&m);
 	return 0;

@@ -1,4 +1,4 @@
-/* tvchatd's processes: master (server.c), broker (broker.c), session. */
+/* tvchatd's processes: master (server.c), broker, sessions (session*.c). */
 #ifndef TVCHAT_SERVER_H
 #define TVCHAT_SERVER_H
 

@@ -279,20 +279,55 @@ b_chat_send_names(void)
 	return msg_chat_send(alice_bob(), "m-2", sealed_up());
 }
 
+/*
+ * Build into frame, with the server's builder, the chat from alice that
+ * recipient with wrapped key gets of a chat sent to (as uploaded, with
+ * keys for alice and bob); to is released.
+ */
+static void
+chat_deliver_frame(struct buf *frame, json_object *to, const char *id,
+    int64_t ts, const char *wrapped)
+{
+	json_object	*sealed = sealed_up();
+	struct buf	 prefix;
+
+	buf_init(&prefix, FRAME_MAX_JSON);
+	msg_chat_deliver_prefix(&prefix, "alice", to, id, ts, sealed);
+	msg_chat_deliver_frame(frame, &prefix, wrapped);
+	buf_free(&prefix);
+	json_object_put(sealed);
+	json_object_put(to);
+}
+
+/* Return the delivered chat chat_deliver_frame() builds, parsed back. */
+static json_object *
+chat_delivered(json_object *to, const char *id, int64_t ts)
+{
+	json_object	*m = NULL;
+	struct buf	 frame;
+	char		 why[MSG_WHY_LEN] = "";
+
+	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
+	chat_deliver_frame(&frame, to, id, ts, FAKE_WRAPPED);
+	if (msg_parse(buf_ptr(&frame) + FRAME_HEADER_LEN,
+	    buf_len(&frame) - FRAME_HEADER_LEN, TC, &m, why, sizeof why) != OK)
+		fail_msg("delivered chat does not parse: %s", why);
+	buf_free(&frame);
+	return m;
+}
+
 /* Return a valid sample chat deliver message. */
 static json_object *
 b_chat_deliver(void)
 {
-	return msg_chat_deliver("alice", alice_bob(), "m-2", 1700000000123LL,
-	    sealed_down());
+	return chat_delivered(alice_bob(), "m-2", 1700000000123LL);
 }
 
 /* Return a valid sample chat deliver room message. */
 static json_object *
 b_chat_deliver_room(void)
 {
-	return msg_chat_deliver("alice", json_object_new_string("#lobby"),
-	    "m-1", 0, sealed_down());
+	return chat_delivered(json_object_new_string("#lobby"), "m-1", 0);
 }
 
 /* Return a valid sample ping message. */
@@ -1813,11 +1848,72 @@ test_int_above_int64_refused(void **state)
 	    "100000000000000000000000", TS, "version 10^23"), PROTO_E_VERSION);
 }
 
+/*
+ * The delivered chat's bytes are what json-c writes for the same members
+ * in the same order (what clients have always been sent), whatever the
+ * strings need escaped; each recipient's frame carries its own key only.
+ */
+static void
+test_chat_deliver_bytes(void **state)
+{
+	static const char *const ids[] = {
+		"m-1", "quote \" back \\ slash /", "tab\tnl\n\001",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	};
+	static const char room_frame[] = "{\"type\":\"chat\","
+	    "\"from\":\"alice\",\"to\":\"#lobby\",\"id\":\"m-1\","
+	    "\"ts\":1700000000123,\"sealed\":{\"iv\":\"" FAKE_IV "\","
+	    "\"ct\":\"" FAKE_CT "\",\"tag\":\"" FAKE_TAG "\","
+	    "\"sig\":\"" FAKE_SIG "\",\"key\":\"AAAA\"}}";
+	struct buf	 frame;
+	json_object	*want, *sealed;
+	const char	*text;
+	const uint8_t	*p;
+
+	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
+	chat_deliver_frame(&frame, json_object_new_string("#lobby"), "m-1",
+	    1700000000123LL, "AAAA");
+	p = buf_ptr(&frame);
+	assert_int_equal(p[0], FRAME_TYPE_JSON);
+	assert_int_equal(buf_len(&frame), FRAME_HEADER_LEN +
+	    strlen(room_frame));
+	assert_int_equal(get_be32(p + 1), strlen(room_frame));
+	assert_memory_equal(p + FRAME_HEADER_LEN, room_frame,
+	    strlen(room_frame));
+
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		sealed = sealed_down();
+		want = msg_new("chat");
+		json_object_object_add(want, "from",
+		    json_object_new_string("alice"));
+		json_object_object_add(want, "to", alice_bob());
+		json_object_object_add(want, "id",
+		    json_object_new_string(ids[i]));
+		json_object_object_add(want, "ts",
+		    json_object_new_int64(INT64_MAX));
+		json_object_object_add(want, "sealed", sealed);
+		text = msg_text(want);
+		/* The frame is emptied first: it is reused per recipient. */
+		chat_deliver_frame(&frame, alice_bob(), ids[i], INT64_MAX,
+		    FAKE_WRAPPED);
+		p = buf_ptr(&frame);
+		if (buf_len(&frame) != FRAME_HEADER_LEN + strlen(text) ||
+		    memcmp(p + FRAME_HEADER_LEN, text, strlen(text)) != 0)
+			fail_msg("id %zu: built %.*s, json-c writes %s", i,
+			    (int)(buf_len(&frame) - FRAME_HEADER_LEN),
+			    (const char *)p + FRAME_HEADER_LEN, text);
+		assert_int_equal(get_be32(p + 1), strlen(text));
+		json_object_put(want);
+	}
+	buf_free(&frame);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builders_round_trip),
+		cmocka_unit_test(test_chat_deliver_bytes),
 		cmocka_unit_test(test_challenge_nonce),
 		cmocka_unit_test(test_field_rules),
 		cmocka_unit_test(test_null_is_missing),

@@ -5,7 +5,7 @@
  * dither or fill the cells), the bytes of render_ansi() (a full redraw),
  * an estimate of a differential update (only the cells whose text
  * changed, each with a cursor move), and the bytes and CPU time of a real
- * ncurses update drawn the way src/tvchat/tui.c draws the video pane. Output is
+ * ncurses update drawn the way src/tvchat/tui-video.c draws the video pane. Output is
  * one line of key=value pairs per setting.
  *
  * Three helper modes serve bench/render.sh: -z prints the cells and
@@ -37,8 +37,8 @@
 #include "xmalloc.h"
 
 #define MAX_SETTINGS	16
-#define PAIR_VIDEO0	64	/* as in src/tvchat/tui.c */
-#define JPEG_QUALITY	80	/* STREAM_JPEG_QUALITY in src/tvchatd/stream.h */
+#define PAIR_VIDEO0	64	/* as in src/tvchat/tui-private.h */
+#define JPEG_QUALITY	80	/* FRAMEENC_JPEG_QUALITY in src/tvchatd/frameenc.h */
 
 struct frames {
 	uint8_t		**data;
@@ -388,7 +388,7 @@ caca_to_curses(int c)
 	return map[c & 7] | (c & 8);
 }
 
-/* Return the curses colour number for 0xRRGGBB, as src/tvchat/tui.c picks it. */
+/* Return the curses colour number for 0xRRGGBB, as src/tvchat/tui-video.c picks it. */
 static int
 terminal_colour(uint32_t rgb)
 {
@@ -468,7 +468,7 @@ curses_close(struct term_out *t)
 }
 
 /*
- * Redraw the picture the way src/tvchat/tui.c's draw() and draw_video() do
+ * Redraw the picture the way src/tvchat/tui-draw.c and tui-video.c do
  * (erase, every cell through setcchar() with its extended pair, refresh)
  * and return the bytes ncurses wrote; *ns gets the CPU time.
  */

@@ -96,9 +96,14 @@ cmd_msg(struct tui *t, char *args)
 		json_object_array_add(to, json_object_new_string(n));
 	json_object_get(to);	/* for naming a refused name */
 	r = command_msg(&t->client, to, args, 0, &bad);
-	if (r == COMMAND_BAD_NAME && bad < json_object_array_length(to))
-		tui_system(t, LINE_ERROR, "%s: not a valid name",
+	if ((r == COMMAND_BAD_NAME || r == COMMAND_NAME_TWICE) &&
+	    bad < json_object_array_length(to))
+		tui_system(t, LINE_ERROR, r == COMMAND_BAD_NAME ?
+		    "%s: not a valid name" : "%s: named twice",
 		    json_object_get_string(json_object_array_get_idx(to, bad)));
+	else if (r == COMMAND_TOO_MANY)
+		tui_system(t, LINE_ERROR, "/msg: at most %d names",
+		    CHAT_MAX_RECIPIENTS);
 	else
 		report(t, r);
 	json_object_put(to);

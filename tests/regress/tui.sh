@@ -21,6 +21,9 @@ check "bob sees alice's message with her name" \
 type_line bob "/msg alice just between us"
 check "alice sees the direct message marked" \
     wait_screen alice '\[bob -> alice\] just between us'
+type_line bob "/msg alice,Alice twice"
+check "/msg refuses a name given twice, in the TUI's words" \
+    wait_screen bob 'Alice: named twice'
 type_line bob "/me waves"
 check "an action reads as one" wait_screen alice '\* bob waves'
 type_line alice "你好, bob 🎉 ok"

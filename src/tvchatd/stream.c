@@ -458,14 +458,81 @@ stream_watch(struct stream *st, json_object *m, int64_t now, const char *me)
 	return notice;
 }
 
-/* Handle a video request from the client. */
+/* pause: hold the private stream where it is. */
+static void
+private_pause(struct stream *st, json_object *m, int64_t now)
+{
+	st->paused = 1;
+	stream_out_drop_pending(st);
+}
+
+/* resume: go on from where it was held. */
+static void
+private_resume(struct stream *st, json_object *m, int64_t now)
+{
+	if (st->paused)
+		stream_private_reschedule(st, now);
+	st->paused = 0;
+}
+
+/* seek: jump to "to" seconds (the end at most). */
+static void
+private_seek(struct stream *st, json_object *m, int64_t now)
+{
+	char	err[VIDEO_ERR_LEN];
+	double	to;
+
+	to = msg_get_num(m, "to", 0);
+	if (to > st->info.duration)
+		to = st->info.duration;
+	if (video_seek(st->v, (int64_t)llround(to * st->info.fps), err) != 0) {
+		stream_out_error(st, PROTO_E_VIDEO, err);
+		return;
+	}
+	stream_out_drop_pending(st);
+	stream_private_reschedule(st, now);
+}
+
+/* quality: switch the private decoder's quality. */
+static void
+private_quality(struct stream *st, json_object *m, int64_t now)
+{
+	stream_private_set_quality(st, m, now);
+}
+
+/* resize: fit the picture to the client's new pane. */
+static void
+private_resize(struct stream *st, json_object *m, int64_t now)
+{
+	json_object	*size = msg_get(m, "size");
+
+	st->want_w = json_object_get_int(json_object_array_get_idx(size, 0));
+	st->want_h = json_object_get_int(json_object_array_get_idx(size, 1));
+	stream_private_fit(st);
+	announce(st);
+}
+
+/* What a stream of its own does with each request, once it is its own. */
+static const struct {
+	const char	*type;
+	void		(*handler)(struct stream *, json_object *, int64_t);
+} private_requests[] = {
+	{ "pause", private_pause },
+	{ "resume", private_resume },
+	{ "seek", private_seek },
+	{ "quality", private_quality },
+	{ "resize", private_resize },
+};
+
+/*
+ * Handle a video request from the client: play starts one; stop ends it;
+ * in a room that watches together the room's player takes it; otherwise
+ * the stream becomes its own (go_private()) and the table handles it.
+ */
 void
 stream_request(struct stream *st, json_object *m, int64_t now)
 {
 	const char	*type = msg_type(m);
-	json_object	*size;
-	char		 err[VIDEO_ERR_LEN];
-	double		 to;
 
 	if (strcmp(type, "play") == 0) {
 		play(st, m, now);
@@ -485,35 +552,12 @@ stream_request(struct stream *st, json_object *m, int64_t now)
 	}
 	if (go_private(st, type, now) != 0)
 		return;
-	if (strcmp(type, "pause") == 0) {
-		st->paused = 1;
-		stream_out_drop_pending(st);
-	} else if (strcmp(type, "resume") == 0) {
-		if (st->paused)
-			stream_private_reschedule(st, now);
-		st->paused = 0;
-	} else if (strcmp(type, "seek") == 0) {
-		to = msg_get_num(m, "to", 0);
-		if (to > st->info.duration)
-			to = st->info.duration;
-		if (video_seek(st->v, (int64_t)llround(to * st->info.fps), err)
-		    != 0) {
-			stream_out_error(st, PROTO_E_VIDEO, err);
+	for (size_t i = 0; i < sizeof private_requests /
+	    sizeof private_requests[0]; i++)
+		if (strcmp(type, private_requests[i].type) == 0) {
+			private_requests[i].handler(st, m, now);
 			return;
 		}
-		stream_out_drop_pending(st);
-		stream_private_reschedule(st, now);
-	} else if (strcmp(type, "quality") == 0)
-		stream_private_set_quality(st, m, now);
-	else if (strcmp(type, "resize") == 0) {
-		size = msg_get(m, "size");
-		st->want_w = json_object_get_int(json_object_array_get_idx(size,
-		    0));
-		st->want_h = json_object_get_int(json_object_array_get_idx(size,
-		    1));
-		stream_private_fit(st);
-		announce(st);
-	}
 }
 
 /* Return ms until the next frame is due (0: now), or -1 if none. */

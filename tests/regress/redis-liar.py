@@ -20,6 +20,13 @@ import time
 QUIET = 0.3
 
 
+def drop(sel, conns, client):
+    """Close a client's connection and its connection to Redis."""
+    for s in (client, conns.pop(client)["server"]):
+        sel.unregister(s)
+        s.close()
+
+
 def main():
     redis_port, control = int(sys.argv[1]), sys.argv[2]
     sel = selectors.DefaultSelector()
@@ -40,23 +47,25 @@ def main():
                 sel.register(server, selectors.EVENT_READ, (client, False))
                 continue
             client, upward = key.data
-            c = conns[client]
+            # Both ends of a pair can be ready in one select(): the
+            # first may have closed the pair already.
+            c = conns.get(client)
+            if c is None:
+                continue
             src, dst = (client, c["server"]) if upward else \
                 (c["server"], client)
             try:
                 data = src.recv(65536)
+                if data:
+                    dst.sendall(data)
             except OSError:
                 data = b""
             if not data:
-                for s in (client, c["server"]):
-                    sel.unregister(s)
-                    s.close()
-                del conns[client]
+                drop(sel, conns, client)
                 continue
             if upward and b"SUBSCRIBE" in data.upper():
                 c["sub"] = True
             c["last"] = time.monotonic()
-            dst.sendall(data)
         now = time.monotonic()
         for kind in ("sub", "cmd"):
             path = os.path.join(control, kind)
@@ -70,7 +79,10 @@ def main():
             with open(path, "rb") as f:
                 lie = f.read()
             os.unlink(path)
-            quiet[-1].sendall(lie)
+            try:
+                quiet[-1].sendall(lie)
+            except OSError:
+                drop(sel, conns, quiet[-1])
             print("lied on %s" % kind, flush=True)
 
 

@@ -226,7 +226,11 @@ import json, sys; e = json.loads(sys.stdin.read()); print(e["w"], e["h"])')
 import json, sys; e = json.loads(sys.stdin.read()); print(e["w"], e["h"])')
 	check "$1 asked at $2x$3: announced and sent at $4x$5 ($got, $fr)" \
 	    test "$got" = "$4 $5" -a "$fr" = "$4 $5"
+	# Frames already on their way come before the stream's end: wait
+	# for it, so none is taken for the next size's.
+	m=$(mark amy)
 	say_to amy '{"cmd":"stop"}'
+	wait_since amy "$m" '"event":"stream-end"' 10
 done
 
 m=$(mark amy)

@@ -41,6 +41,14 @@ static const char *const errors[] = {
 	"private key needed",
 	"a message needs 1 to 256 recipients",
 	"message too long",
+	"unknown format version",
+	"replayed: this message was opened already",
+	"sent before its session reached us (before we joined)",
+	"too old: its key was dropped after 2000 later messages",
+	"too far ahead: more than 25000 messages skipped",
+	"the signed sender is not the one the server names",
+	"the signed room or names are not the ones the server names",
+	"its sender key session has not arrived",
 };
 
 /* Return a human description of a crypto_error. */

@@ -65,14 +65,28 @@ msg_jwk(const char *n, const char *e)
 
 /* Return a user object; takes ownership of jwk. */
 json_object *
-msg_user(const char *name, json_object *jwk, const char *fingerprint)
+msg_user(const char *name, json_object *jwk, const char *fingerprint,
+    json_object *prekey)
 {
 	json_object	*u = json_object_new_object();
 
 	add_str(u, "name", name);
 	json_object_object_add(u, "key", jwk);
 	add_str(u, "fingerprint", fingerprint);
+	json_object_object_add(u, "prekey", prekey);
 	return u;
+}
+
+/* Return a signed prekey object: base64url key and signature. */
+json_object *
+msg_prekey(const char *key, int64_t created, const char *sig)
+{
+	json_object	*p = json_object_new_object();
+
+	add_str(p, "key", key);
+	add_int(p, "created", created);
+	add_str(p, "sig", sig);
+	return p;
 }
 
 /* Return a challenge carrying the server name and a base64url nonce. */
@@ -91,7 +105,8 @@ msg_challenge(const char *server, const uint8_t *nonce, size_t nonce_len)
 
 /* Return a hello; takes ownership of jwk. */
 json_object *
-msg_hello(const char *name, json_object *jwk, const char *sig)
+msg_hello(const char *name, json_object *jwk, const char *sig,
+    json_object *prekey)
 {
 	json_object	*m = msg_new("hello");
 
@@ -99,6 +114,7 @@ msg_hello(const char *name, json_object *jwk, const char *sig)
 	add_str(m, "name", name);
 	json_object_object_add(m, "key", jwk);
 	add_str(m, "sig", sig);
+	json_object_object_add(m, "prekey", prekey);
 	return m;
 }
 
@@ -113,6 +129,18 @@ msg_welcome(const char *name, json_object *users, json_object *videos,
 	json_object_object_add(m, "users", users);
 	json_object_object_add(m, "videos", videos);
 	add_str(m, "motd", motd);
+	return m;
+}
+
+/* Return more of a roster (users taken); more: yet more follows. */
+json_object *
+msg_users(json_object *users, int more)
+{
+	json_object	*m = msg_new("users");
+
+	json_object_object_add(m, "users", users);
+	if (more)
+		json_object_object_add(m, "more", json_object_new_boolean(1));
 	return m;
 }
 
@@ -185,88 +213,54 @@ msg_room(const char *type, const char *room, const char *name)
 	return m;
 }
 
-/* Return a chat as the client sends it; takes ownership of to and sealed. */
+/* Return a chat as the client sends it; takes ownership of to. */
 json_object *
-msg_chat_send(json_object *to, const char *id, json_object *sealed)
+msg_chat_send(json_object *to, const char *id, const char *sealed)
 {
 	json_object	*m = msg_new("chat");
 
 	json_object_object_add(m, "to", to);
 	add_str(m, "id", id);
-	json_object_object_add(m, "sealed", sealed);
+	add_str(m, "sealed", sealed);
 	return m;
 }
 
-/* Append a C string to b (a chat frame: never over its cap). */
-static void
-put(struct buf *b, const char *s)
-{
-	if (buf_append(b, s, strlen(s)) != 0)
-		fatalx("chat: frame over its cap");
-}
-
-/* Append a JSON string literal for s (quoted, escaped) to b. */
-static void
-put_json_string(struct buf *b, const char *s)
-{
-	json_object	*v = json_object_new_string(s);
-
-	put(b, msg_text(v));
-	json_object_put(v);
-}
-
 /*
- * Write into prefix everything of a delivered chat up to its wrapped key:
- * from, the target and id as the sender's (validated) chat has them, the
- * time stamp ts (ms since the epoch) and the sealed parts but the keys.
- * The prefix is serialised once, so a room message costs one string copy
- * per recipient (msg_chat_deliver_frame()), not one JSON serialisation.
+ * Write into out (emptied first) the chat frame every recipient gets: the
+ * sender's (validated) target, id and sealed blob, stamped with from and
+ * the time ts (ms since the epoch). The same bytes go to everyone.
  */
 void
-msg_chat_deliver_prefix(struct buf *prefix, const char *from, json_object *to,
-    const char *id, int64_t ts, json_object *sealed)
+msg_chat_deliver_frame(struct buf *out, const char *from, json_object *to,
+    const char *id, int64_t ts, const char *sealed)
 {
-	char	num[40];
+	json_object	*m = msg_new("chat");
 
-	snprintf(num, sizeof num, ",\"ts\":%lld", (long long)ts);
-	put(prefix, "{\"type\":\"chat\",\"from\":");
-	put_json_string(prefix, from);
-	put(prefix, ",\"to\":");
-	put(prefix, msg_text(to));
-	put(prefix, ",\"id\":");
-	put_json_string(prefix, id);
-	put(prefix, num);
-	/* Validated base64url strings need no escaping. */
-	put(prefix, ",\"sealed\":{\"iv\":\"");
-	put(prefix, msg_get_str(sealed, "iv"));
-	put(prefix, "\",\"ct\":\"");
-	put(prefix, msg_get_str(sealed, "ct"));
-	put(prefix, "\",\"tag\":\"");
-	put(prefix, msg_get_str(sealed, "tag"));
-	put(prefix, "\",\"sig\":\"");
-	put(prefix, msg_get_str(sealed, "sig"));
-	put(prefix, "\",\"key\":\"");
-}
-
-/*
- * Write into out (emptied first) the delivered chat frame for one
- * recipient: the prefix from msg_chat_deliver_prefix() plus that
- * recipient's wrapped key (validated base64url).
- */
-void
-msg_chat_deliver_frame(struct buf *out, const struct buf *prefix,
-    const char *wrapped)
-{
-	uint8_t	hdr[FRAME_HEADER_LEN];
-	size_t	len = buf_len(prefix) + strlen(wrapped) + 3;
-
+	add_str(m, "from", from);
+	json_object_object_add(m, "to", json_object_get(to));
+	add_str(m, "id", id);
+	add_int(m, "ts", ts);
+	add_str(m, "sealed", sealed);
 	buf_reset(out);
-	frame_encode_header(hdr, FRAME_TYPE_JSON, (uint32_t)len);
-	if (buf_append(out, hdr, sizeof hdr) != 0 ||
-	    buf_append(out, buf_ptr(prefix), buf_len(prefix)) != 0)
+	if (msg_encode_free(m, out) != 0)
 		fatalx("chat: frame over its cap");
-	put(out, wrapped);
-	put(out, "\"}}");
+}
+
+/*
+ * Return a sender key: a session sealed to one member (to, as the client
+ * sends it) or stamped with its sender (from, as delivered). Takes
+ * ownership of target.
+ */
+json_object *
+msg_sender_key(const char *key, const char *name, json_object *target,
+    const char *blob)
+{
+	json_object	*m = msg_new("sender-key");
+
+	add_str(m, key, name);
+	json_object_object_add(m, "target", target);
+	add_str(m, "blob", blob);
+	return m;
 }
 
 /* Return a ping with an id to echo. */

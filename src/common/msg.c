@@ -15,6 +15,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "distribution.h"
 #include "frame.h"
 #include "jsonsyntax.h"
 #include "msg.h"
@@ -25,7 +26,14 @@
 #define B64_MAX_JWK_N		1024
 #define B64_MAX_JWK_E		16
 #define B64_MAX_NONCE		64
-#define B64_MAX_CIPHERTEXT	BASE64_ENCODED_LEN(CHAT_MAX_PLAINTEXT)
+/* A sealed chat: header, ciphertext, tag and signature (senderkey.h). */
+#define B64_MIN_SEALED		BASE64_ENCODED_LEN(SK_MESSAGE_MIN)
+#define B64_MAX_SEALED		BASE64_ENCODED_LEN(SK_MESSAGE_MIN + \
+				    CHAT_MAX_PLAINTEXT)
+/* A distribution: its header and tag at least (distribution.h). */
+#define B64_MIN_DIST		BASE64_ENCODED_LEN(DIST_HEADER_LEN + 16)
+#define B64_MAX_DIST		BASE64_ENCODED_LEN(DIST_MAX)
+#define B64_PREKEY		43	/* 32 bytes */
 #define FINGERPRINT_MAX		64
 #define SERVER_NAME_MAX		64
 #define MOTD_MAX		1024
@@ -47,8 +55,8 @@ enum kind {
 	K_JWK,		/* {"kty":"RSA","n":b64,"e":b64} */
 	K_USER,		/* user object */
 	K_USERS,	/* array of user objects */
-	K_SEALED_UP,	/* sealed chat as uploaded, with "keys" */
-	K_SEALED_DOWN,	/* sealed chat as delivered, with one "key" */
+	K_PREKEY,	/* {"key":b64,"created":ms,"sig":b64} */
+	K_BOOL,		/* true or false */
 	K_VIDEOS,	/* array of video descriptions */
 	K_ROOMS,	/* array of room names */
 };
@@ -93,6 +101,7 @@ static const struct field f_hello[] = {
 	{ "name", K_NAME, REQ, 0, 0, NULL, PROTO_E_NAME },
 	{ "key", K_JWK, REQ, 0, 0, NULL, PROTO_E_KEY },
 	{ "sig", K_B64, REQ, 2, B64_MAX_WRAPPED, NULL, 0 },
+	{ "prekey", K_PREKEY, REQ, 0, 0, NULL, PROTO_E_KEY },
 	END
 };
 static const struct field f_welcome[] = {
@@ -101,6 +110,13 @@ static const struct field f_welcome[] = {
 	{ "videos", K_VIDEOS, REQ, 0, 0, NULL, 0 },
 	{ "motd", K_STR, OPT, 0, MOTD_MAX, NULL, 0 },
 	{ "rooms", K_ROOMS, OPT, 0, 0, NULL, 0 },
+	{ "more", K_BOOL, OPT, 0, 0, NULL, 0 },
+	END
+};
+/* The rest of a roster too long for one frame (after welcome or who). */
+static const struct field f_users[] = {
+	{ "users", K_USERS, REQ, 0, 0, NULL, 0 },
+	{ "more", K_BOOL, OPT, 0, 0, NULL, 0 },
 	END
 };
 static const struct field f_error[] = {
@@ -124,6 +140,7 @@ static const struct field f_who_request[] = {
 static const struct field f_who_reply[] = {
 	{ "users", K_USERS, REQ, 0, 0, NULL, 0 },
 	{ "room", K_ROOM, OPT, 0, 0, NULL, 0 },
+	{ "more", K_BOOL, OPT, 0, 0, NULL, 0 },
 	END
 };
 static const struct field f_room_request[] = {
@@ -138,7 +155,7 @@ static const struct field f_room_notice[] = {
 static const struct field f_chat_send[] = {
 	{ "to", K_TARGET, REQ, 0, 0, NULL, 0 },
 	{ "id", K_STR, REQ, 1, CHAT_ID_MAX_LEN, NULL, 0 },
-	{ "sealed", K_SEALED_UP, REQ, 0, 0, NULL, 0 },
+	{ "sealed", K_B64, REQ, B64_MIN_SEALED, B64_MAX_SEALED, NULL, 0 },
 	END
 };
 static const struct field f_chat_deliver[] = {
@@ -146,7 +163,19 @@ static const struct field f_chat_deliver[] = {
 	{ "to", K_TARGET, REQ, 0, 0, NULL, 0 },
 	{ "id", K_STR, REQ, 1, CHAT_ID_MAX_LEN, NULL, 0 },
 	{ "ts", K_INT, REQ, 0, INT64_MAX, NULL, 0 },
-	{ "sealed", K_SEALED_DOWN, REQ, 0, 0, NULL, 0 },
+	{ "sealed", K_B64, REQ, B64_MIN_SEALED, B64_MAX_SEALED, NULL, 0 },
+	END
+};
+static const struct field f_sender_key_send[] = {
+	{ "to", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "target", K_TARGET, REQ, 0, 0, NULL, 0 },
+	{ "blob", K_B64, REQ, B64_MIN_DIST, B64_MAX_DIST, NULL, 0 },
+	END
+};
+static const struct field f_sender_key_deliver[] = {
+	{ "from", K_NAME, REQ, 0, 0, NULL, 0 },
+	{ "target", K_TARGET, REQ, 0, 0, NULL, 0 },
+	{ "blob", K_B64, REQ, B64_MIN_DIST, B64_MAX_DIST, NULL, 0 },
 	END
 };
 static const struct field f_ping[] = {
@@ -228,6 +257,7 @@ static const struct spec specs[] = {
 	{ "room-join", MSG_TO_SERVER, f_room_request },
 	{ "room-leave", MSG_TO_SERVER, f_room_request },
 	{ "chat", MSG_TO_SERVER, f_chat_send },
+	{ "sender-key", MSG_TO_SERVER, f_sender_key_send },
 	{ "ping", MSG_TO_SERVER, f_ping },
 	{ "pong", MSG_TO_SERVER, f_ping },
 	{ "videos", MSG_TO_SERVER, f_empty },
@@ -243,6 +273,7 @@ static const struct spec specs[] = {
 
 	{ "challenge", MSG_TO_CLIENT, f_challenge },
 	{ "welcome", MSG_TO_CLIENT, f_welcome },
+	{ "users", MSG_TO_CLIENT, f_users },
 	{ "error", MSG_TO_CLIENT, f_error },
 	{ "join", MSG_TO_CLIENT, f_join },
 	{ "leave", MSG_TO_CLIENT, f_leave },
@@ -250,6 +281,7 @@ static const struct spec specs[] = {
 	{ "room-join", MSG_TO_CLIENT, f_room_notice },
 	{ "room-leave", MSG_TO_CLIENT, f_room_notice },
 	{ "chat", MSG_TO_CLIENT, f_chat_deliver },
+	{ "sender-key", MSG_TO_CLIENT, f_sender_key_deliver },
 	{ "ping", MSG_TO_CLIENT, f_ping },
 	{ "pong", MSG_TO_CLIENT, f_ping },
 	{ "videos", MSG_TO_CLIENT, f_videos_reply },
@@ -406,6 +438,9 @@ is_jwk(json_object *v)
 	    check_b64(n, 2, B64_MAX_JWK_N) && check_b64(e, 2, B64_MAX_JWK_E);
 }
 
+static int	is_prekey(json_object *);
+static int	check_number(json_object *, int64_t, int64_t);
+
 static int
 is_user(json_object *v)
 {
@@ -419,6 +454,8 @@ is_user(json_object *v)
 		return 0;
 	if (!json_object_object_get_ex(v, "fingerprint", &f) ||
 	    !check_string(f, 1, FINGERPRINT_MAX))
+		return 0;
+	if (!json_object_object_get_ex(v, "prekey", &f) || !is_prekey(f))
 		return 0;
 	if (json_object_object_get_ex(v, "rooms", &f) &&
 	    !check_array(f, 0, USERS_MAX, is_room))
@@ -445,51 +482,20 @@ is_video(json_object *v)
 	return 1;
 }
 
-/* Check the common members of a sealed chat: iv, ct, tag, sig. */
+/* Check a signed prekey: its public key, when it was made, the signature. */
 static int
-is_sealed_common(json_object *v)
+is_prekey(json_object *v)
 {
 	json_object	*f;
 
-	if (!json_object_is_type(v, json_type_object))
-		return 0;
-	return json_object_object_get_ex(v, "iv", &f) && check_b64(f, 16, 16) &&
-	    json_object_object_get_ex(v, "tag", &f) && check_b64(f, 22, 22) &&
-	    json_object_object_get_ex(v, "ct", &f) &&
-	    check_b64(f, 0, B64_MAX_CIPHERTEXT) &&
+	return json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, "key", &f) &&
+	    check_b64(f, B64_PREKEY, B64_PREKEY) &&
+	    json_object_object_get_ex(v, "created", &f) &&
+	    json_object_is_type(f, json_type_int) &&
+	    check_number(f, 0, INT64_MAX) &&
 	    json_object_object_get_ex(v, "sig", &f) &&
 	    check_b64(f, 2, B64_MAX_WRAPPED);
-}
-
-/* Check a sealed chat as uploaded: "keys" maps 1..N names to wrapped keys. */
-static int
-is_sealed_up(json_object *v)
-{
-	json_object	*keys;
-	size_t		 n = 0;
-
-	if (!is_sealed_common(v) ||
-	    !json_object_object_get_ex(v, "keys", &keys) ||
-	    !json_object_is_type(keys, json_type_object))
-		return 0;
-	json_object_object_foreach(keys, name, wrapped) {
-		if (!proto_name_valid(name) ||
-		    !check_b64(wrapped, 2, B64_MAX_WRAPPED))
-			return 0;
-		n++;
-	}
-	return n >= 1 && n <= CHAT_MAX_KEYS;
-}
-
-/* Check a sealed chat as delivered: one "key" for its recipient. */
-static int
-is_sealed_down(json_object *v)
-{
-	json_object	*key;
-
-	return is_sealed_common(v) &&
-	    json_object_object_get_ex(v, "key", &key) &&
-	    check_b64(key, 2, B64_MAX_WRAPPED);
 }
 
 /* Return 1 if v is a number (int or double) in [min, max]. */
@@ -567,10 +573,10 @@ check_field(const struct field *f, json_object *v)
 		return is_user(v);
 	case K_USERS:
 		return check_array(v, 0, USERS_MAX, is_user);
-	case K_SEALED_UP:
-		return is_sealed_up(v);
-	case K_SEALED_DOWN:
-		return is_sealed_down(v);
+	case K_PREKEY:
+		return is_prekey(v);
+	case K_BOOL:
+		return json_object_is_type(v, json_type_boolean);
 	case K_VIDEOS:
 		return check_array(v, 0, VIDEOS_MAX, is_video);
 	case K_ROOMS:

@@ -34,21 +34,25 @@ const char	*msg_text(json_object *);
 /* msg-build.c: the builders. */
 json_object	*msg_new(const char *);
 json_object	*msg_jwk(const char *, const char *);
-json_object	*msg_user(const char *, json_object *, const char *);
+json_object	*msg_user(const char *, json_object *, const char *,
+		    json_object *);
+json_object	*msg_prekey(const char *, int64_t, const char *);
 json_object	*msg_challenge(const char *, const uint8_t *, size_t);
-json_object	*msg_hello(const char *, json_object *, const char *);
+json_object	*msg_hello(const char *, json_object *, const char *,
+		    json_object *);
 json_object	*msg_welcome(const char *, json_object *, json_object *,
 		    const char *);
+json_object	*msg_users(json_object *, int);
 json_object	*msg_error(enum proto_error, const char *);
 json_object	*msg_join(json_object *);
 json_object	*msg_leave(const char *, const char *);
 json_object	*msg_who_request(const char *);
 json_object	*msg_who_reply(json_object *);
 json_object	*msg_room(const char *, const char *, const char *);
-json_object	*msg_chat_send(json_object *, const char *, json_object *);
-void		 msg_chat_deliver_prefix(struct buf *, const char *,
-		    json_object *, const char *, int64_t, json_object *);
-void		 msg_chat_deliver_frame(struct buf *, const struct buf *,
+json_object	*msg_chat_send(json_object *, const char *, const char *);
+void		 msg_chat_deliver_frame(struct buf *, const char *,
+		    json_object *, const char *, int64_t, const char *);
+json_object	*msg_sender_key(const char *, const char *, json_object *,
 		    const char *);
 json_object	*msg_ping(int64_t);
 json_object	*msg_pong(int64_t);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION	1
+#define PROTOCOL_VERSION	2
 
 /* Frame header: 1-byte type, 4-byte big-endian payload length. */
 #define FRAME_HEADER_LEN	5
@@ -34,7 +34,9 @@ enum quality {
 #define CHAT_MAX_KEYS		(CHAT_MAX_RECIPIENTS + 1)
 #define CHAT_ID_RANDOM		16	/* random bytes in a message id */
 #define CHAT_ID_MAX_LEN		64
-#define CHAT_MAX_PLAINTEXT	(96 * 1024)	/* sealed text, before base64 */
+/* Sealed text, before base64. With the largest target it keeps what a
+ * message's Ed25519 signature covers under ECC_DATA_MAX. */
+#define CHAT_MAX_PLAINTEXT	(32 * 1024)
 #define MESSAGE_TEXT_MAX	512	/* error/motd/reason text */
 #define VIDEO_NAME_MAX_LEN	64
 #define NONCE_LEN		32

@@ -197,6 +197,16 @@ cmd_trust(struct client *c, json_object *cmd)
 		command_trust(c, name);
 }
 
+/* rotate [room]: a new session key there before the next message. */
+static void
+cmd_rotate(struct client *c, json_object *cmd)
+{
+	int	r = command_rotate(c, msg_get_str(cmd, "room"));
+
+	if (r != COMMAND_OK)
+		command_error(c, command_strerror(r));
+}
+
 /* raw {message}: send a protocol message as it is (for tests). */
 static void
 cmd_raw(struct client *c, json_object *cmd)
@@ -446,6 +456,7 @@ static const struct command commands[] = {
 	{ "part", cmd_part },
 	{ "verify", cmd_verify },
 	{ "trust", cmd_trust },
+	{ "rotate", cmd_rotate },
 	{ "raw", cmd_raw },
 	{ "videos", cmd_videos },
 	{ "play", cmd_play },

@@ -1,9 +1,9 @@
 /*
  * The protocol side of the tvchat client, shared by the TUI and --batch:
- * connecting, the handshake, the roster with trust on first use, sealing
- * outgoing chat and opening incoming chat. It reports everything that
- * happens as an event (a JSON object, the --batch output format) through
- * one callback, so front ends only present events.
+ * connecting, the handshake, and handing each message from the server to
+ * its handler (the roster is roster.c's, chat chat.c's). It reports
+ * everything that happens as an event (a JSON object, the --batch output
+ * format) through one callback, so front ends only present events.
  */
 #include "config.h"
 
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "base64.h"
-#include "client.h"
+#include "client-private.h"
 #include "log.h"
 #include "msg.h"
 #include "proc.h"
@@ -83,43 +83,6 @@ client_connect(const char *host, int port, int timeout_ms, char *err,
 	return fd;
 }
 
-/* Emit an event object (released after the callback). */
-static void
-emit(struct client *c, json_object *ev)
-{
-	c->emit(c->emit_arg, ev);
-	json_object_put(ev);
-}
-
-/* Return a new event {"event": name}. */
-static json_object *
-event(const char *name)
-{
-	json_object	*ev = json_object_new_object();
-
-	json_object_object_add(ev, "event", json_object_new_string(name));
-	return ev;
-}
-
-static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(o, k, json_object_new_string(v));
-}
-
-/* Emit a local error event (not from the server). */
-static void
-local_error(struct client *c, const char *code, const char *text)
-{
-	json_object	*ev = event("error");
-
-	add_str(ev, "code", code);
-	add_str(ev, "message", text);
-	json_object_object_add(ev, "local", json_object_new_boolean(1));
-	emit(c, ev);
-}
-
 static int	handshake_ms = CLIENT_HANDSHAKE_MS;
 
 /* Give every server ms milliseconds to finish the handshake. */
@@ -141,25 +104,29 @@ client_abort(struct client *c, const char *code, const char *text,
 
 	if (c->state == CLIENT_CLOSED)
 		return;
-	local_error(c, code, text);
+	client_error(c, code, text);
 	shutdown(c->fd, SHUT_RDWR);
 	c->state = CLIENT_CLOSED;
-	ev = event("closed");
-	add_str(ev, "reason", reason);
-	emit(c, ev);
+	chat_closed(c);
+	ev = client_event("closed");
+	client_add_str(ev, "reason", reason);
+	client_emit(c, ev);
 	knownkeys_flush(c->known);
 }
 
 /*
- * Return the ms left for the server to finish the handshake (-1 once it
- * has, or the connection is over); past the deadline, give up (a silent
- * or dripping server must not hold the client forever) and return -1.
+ * Return the ms left for the server to finish the handshake, or once in,
+ * for a held chat to be given up (-1: nothing to wait for); past the
+ * handshake's deadline, give up (a silent or dripping server must not
+ * hold the client forever) and return -1.
  */
 int
 client_timeout(struct client *c)
 {
 	int64_t	left;
 
+	if (c->state == CLIENT_ACTIVE)
+		return chat_timeout(c);
 	if (c->state != CLIENT_HANDSHAKE)
 		return -1;
 	if ((left = c->handshake_until - util_now_ms()) > 0)
@@ -190,49 +157,31 @@ client_init(struct client *c, int fd, const char *server,
 	c->handshake_until = util_now_ms() + handshake_ms;
 }
 
-/* Forget every peer. */
-static void
-clear_peers(struct client *c)
+/*
+ * Use keystore k (the front end's; it outlives reconnections) for the
+ * end-to-end state; without one the client keeps it in memory.
+ */
+void
+client_use_keystore(struct client *c, struct keystore *k)
 {
-	for (size_t i = 0; i < c->npeers; i++) {
-		crypto_key_free(c->peers[i].key);
-		json_object_put(c->peers[i].rooms);
-	}
-	free(c->peers);
-	c->peers = NULL;
-	c->npeers = 0;
+	c->ks = k;
+	c->ks_owned = 0;
 }
 
-/* Release the client's state (not the identity, not known keys). */
+/* Release the client's state (not the identity, known keys, keystore). */
 void
 client_free(struct client *c)
 {
 	knownkeys_flush(c->known);
-	clear_peers(c);
+	json_object_put(c->roster_event);
+	c->roster_event = NULL;
+	chat_free(c);
+	roster_clear(c);
 	frame_decoder_free(&c->dec);
 	buf_free(&c->out);
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-}
-
-/* Return the peer called name (ignoring case), or NULL. */
-struct peer *
-client_peer(struct client *c, const char *name)
-{
-	for (size_t i = 0; i < c->npeers; i++)
-		if (proto_name_equal(c->peers[i].name, name))
-			return &c->peers[i];
-	return NULL;
-}
-
-/* Queue a message for the server (m is released). */
-void
-client_send(struct client *c, json_object *m)
-{
-	if (msg_encode_free(m, &c->out) != 0)
-		local_error(c, "too-big", "message not sent: too big or the "
-		    "connection is not keeping up");
 }
 
 /*
@@ -249,7 +198,7 @@ client_send_checked(struct client *c, json_object *m)
 	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK) {
 		json_object_put(m);
 		snprintf(text, sizeof text, "not sent: %s", why);
-		local_error(c, "command", text);
+		client_error(c, "command", text);
 		return;
 	}
 	client_send(c, m);
@@ -269,95 +218,11 @@ client_flush(struct client *c)
 	return 0;
 }
 
-/* Describe a peer as an event member object. */
-static json_object *
-peer_object(const struct peer *p)
-{
-	json_object	*o = json_object_new_object();
-
-	add_str(o, "name", p->name);
-	add_str(o, "fingerprint", crypto_key_fingerprint(p->key));
-	add_str(o, "trust", trust_name(p->trust));
-	if (p->rooms != NULL)
-		json_object_object_add(o, "rooms", json_object_get(p->rooms));
-	if (p->watching[0] != '\0')
-		add_str(o, "watching", p->watching);
-	return o;
-}
-
-/*
- * Add or update a peer from a user object of the server; returns it, or
- * NULL (with an event) if its key is unusable.
- */
-static struct peer *
-add_peer(struct client *c, json_object *user)
-{
-	struct crypto_key	*key;
-	struct peer		*p;
-	const char		*name = msg_get_str(user, "name");
-	const char		*watching = msg_get_str(user, "watching");
-	json_object		*ev;
-	int			 r;
-
-	if ((r = crypto_key_from_jwk(msg_get(user, "key"), &key)) != 0) {
-		ev = event("bad-key");
-		add_str(ev, "name", name);
-		add_str(ev, "message", crypto_strerror(r));
-		emit(c, ev);
-		return NULL;
-	}
-	if ((p = client_peer(c, name)) == NULL) {
-		c->peers = xreallocarray(c->peers, c->npeers + 1,
-		    sizeof *c->peers);
-		p = &c->peers[c->npeers++];
-		memset(p, 0, sizeof *p);
-	} else {
-		crypto_key_free(p->key);
-		json_object_put(p->rooms);
-		p->rooms = NULL;
-	}
-	snprintf(p->name, sizeof p->name, "%s", name);
-	p->key = key;
-	snprintf(p->watching, sizeof p->watching, "%s",
-	    watching ? watching : "");
-	if (msg_get(user, "rooms") != NULL)
-		p->rooms = json_object_get(msg_get(user, "rooms"));
-	if (proto_name_equal(name, c->name))
-		p->trust = crypto_key_equal(key, c->identity) ? TRUST_KNOWN :
-		    TRUST_CHANGED;
-	else
-		p->trust = knownkeys_check(c->known, name,
-		    crypto_key_fingerprint(key));
-	if (p->trust == TRUST_CHANGED) {
-		ev = event("key-changed");
-		add_str(ev, "name", name);
-		add_str(ev, "known", knownkeys_get(c->known, name));
-		add_str(ev, "fingerprint", crypto_key_fingerprint(key));
-		add_str(ev, "message", "WARNING: this user's key has changed. "
-		    "Their messages are marked unverified until you check the "
-		    "fingerprint with them and /trust them.");
-		emit(c, ev);
-	}
-	return p;
-}
-
-/* Remove a peer. */
-static void
-remove_peer(struct client *c, const char *name)
-{
-	struct peer	*p = client_peer(c, name);
-
-	if (p == NULL)
-		return;
-	crypto_key_free(p->key);
-	json_object_put(p->rooms);
-	*p = c->peers[--c->npeers];
-}
-
 /* challenge: prove we hold our key by signing the nonce and our name. */
 static void
 on_challenge(struct client *c, json_object *m)
 {
+	json_object	*prekey;
 	uint8_t		*nonce;
 	size_t		 len;
 	char		*sig;
@@ -365,107 +230,157 @@ on_challenge(struct client *c, json_object *m)
 
 	if (c->state != CLIENT_HANDSHAKE ||
 	    base64url_decode(msg_get_str(m, "nonce"), &nonce, &len) != 0) {
-		local_error(c, "bad-message", "unexpected challenge");
+		client_error(c, "bad-message", "unexpected challenge");
 		return;
 	}
 	if (msg_get_int(m, "version", 0) != PROTOCOL_VERSION)
-		local_error(c, "version", "the server speaks another protocol "
+		client_error(c, "version", "the server speaks another protocol "
 		    "version; trying anyway");
 	r = crypto_hello_sign(c->identity, nonce, len, c->name, &sig);
 	free(nonce);
 	if (r != 0) {
-		local_error(c, "internal", crypto_strerror(r));
+		client_error(c, "internal", crypto_strerror(r));
 		return;
 	}
-	client_send(c, msg_hello(c->name, crypto_key_to_jwk(c->identity), sig));
+	if (chat_prekey(c, &prekey) != 0) {
+		free(sig);
+		client_abort(c, "internal", "no prekey to publish",
+		    "no prekey");
+		return;
+	}
+	client_send(c, msg_hello(c->name, crypto_key_to_jwk(c->identity), sig,
+	    prekey));
 	free(sig);
+}
+
+/* Add users (a roster's) to ours and their descriptions to list. */
+static void
+add_users(struct client *c, json_object *users, json_object *list)
+{
+	struct peer	*p;
+
+	for (size_t i = 0; i < json_object_array_length(users); i++)
+		if ((p = roster_add(c, json_object_array_get_idx(users, i)))) {
+			json_object_array_add(list, roster_object(p));
+			if (p->key_changed)	/* new key: new sessions */
+				chat_gone(c, p->name, NULL, KS_STALE_ROTATE);
+		}
+}
+
+/*
+ * Emit ev (welcome or who, for message m), or if m says more users
+ * follow, keep it until the last "users" message has added them.
+ */
+static void
+emit_roster(struct client *c, json_object *m, json_object *ev)
+{
+	json_object_put(c->roster_event);
+	c->roster_event = NULL;
+	if (json_object_get_boolean(msg_get(m, "more")))
+		c->roster_event = ev;
+	else
+		client_emit(c, ev);
+}
+
+/* users: more of the roster a welcome or who began. */
+static void
+on_users(struct client *c, json_object *m)
+{
+	json_object	*ev = c->roster_event;
+
+	if (ev == NULL) {
+		client_abort(c, "unexpected", "the server sent users without "
+		    "a welcome or who before", "protocol error");
+		return;
+	}
+	add_users(c, msg_get(m, "users"), msg_get(ev, "users"));
+	c->roster_event = NULL;
+	emit_roster(c, m, ev);
 }
 
 /* welcome: we are in; build the roster. */
 static void
 on_welcome(struct client *c, json_object *m)
 {
-	json_object	*users = msg_get(m, "users"), *ev, *list;
-	struct peer	*p;
+	json_object	*ev, *list;
 
 	c->state = CLIENT_ACTIVE;
 	snprintf(c->name, sizeof c->name, "%s", msg_get_str(m, "name"));
-	clear_peers(c);
+	/* Who left while we were away is unknown: new sessions for all. */
+	chat_gone(c, NULL, NULL, KS_STALE_LEFT);
+	roster_clear(c);
 	list = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(users); i++)
-		if ((p = add_peer(c, json_object_array_get_idx(users, i))))
-			json_object_array_add(list, peer_object(p));
-	ev = event("welcome");
-	add_str(ev, "name", c->name);
-	add_str(ev, "server", c->server);
-	add_str(ev, "fingerprint", crypto_key_fingerprint(c->identity));
-	add_str(ev, "motd", msg_get_str(m, "motd"));
+	add_users(c, msg_get(m, "users"), list);
+	ev = client_event("welcome");
+	client_add_str(ev, "name", c->name);
+	client_add_str(ev, "server", c->server);
+	client_add_str(ev, "fingerprint", crypto_key_fingerprint(c->identity));
+	client_add_str(ev, "motd", msg_get_str(m, "motd"));
 	json_object_object_add(ev, "users", list);
 	json_object_object_add(ev, "videos",
 	    json_object_get(msg_get(m, "videos")));
-	emit(c, ev);
+	emit_roster(c, m, ev);
 }
 
 /* join: a user arrived. */
 static void
 on_join(struct client *c, json_object *m)
 {
-	struct peer	*p = add_peer(c, msg_get(m, "user"));
+	struct peer	*p = roster_add(c, msg_get(m, "user"));
 	json_object	*ev;
 
 	if (p == NULL)
 		return;
-	ev = event("join");
-	json_object_object_add(ev, "user", peer_object(p));
-	add_str(ev, "name", p->name);
-	emit(c, ev);
+	if (p->key_changed)	/* new key: new sessions */
+		chat_gone(c, p->name, NULL, KS_STALE_ROTATE);
+	ev = client_event("join");
+	json_object_object_add(ev, "user", roster_object(p));
+	client_add_str(ev, "name", p->name);
+	client_emit(c, ev);
 }
 
 /* leave: a user went away. */
 static void
 on_leave(struct client *c, json_object *m)
 {
-	json_object	*ev = event("leave");
+	json_object	*ev = client_event("leave");
 
-	add_str(ev, "name", msg_get_str(m, "name"));
-	add_str(ev, "reason", msg_get_str(m, "reason"));
-	remove_peer(c, msg_get_str(m, "name"));
-	emit(c, ev);
+	client_add_str(ev, "name", msg_get_str(m, "name"));
+	client_add_str(ev, "reason", msg_get_str(m, "reason"));
+	chat_gone(c, msg_get_str(m, "name"), NULL, KS_STALE_LEFT);
+	roster_remove(c, msg_get_str(m, "name"));
+	client_emit(c, ev);
 }
 
 /* error: show it; a fatal one is followed by the server closing. */
 static void
 on_error(struct client *c, json_object *m)
 {
-	json_object	*ev = event("error");
+	json_object	*ev = client_event("error");
 
-	add_str(ev, "code", msg_get_str(m, "code"));
-	add_str(ev, "message", msg_get_str(m, "message"));
-	emit(c, ev);
+	client_add_str(ev, "code", msg_get_str(m, "code"));
+	client_add_str(ev, "message", msg_get_str(m, "message"));
+	client_emit(c, ev);
 }
 
 /* who: the server's roster (refreshes ours). */
 static void
 on_who(struct client *c, json_object *m)
 {
-	json_object	*users = msg_get(m, "users"), *ev, *list;
-	struct peer	*p;
+	json_object	*ev, *list = json_object_new_array();
 
-	list = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(users); i++)
-		if ((p = add_peer(c, json_object_array_get_idx(users, i))))
-			json_object_array_add(list, peer_object(p));
-	ev = event("who");
-	add_str(ev, "room", msg_get_str(m, "room"));
+	add_users(c, msg_get(m, "users"), list);
+	ev = client_event("who");
+	client_add_str(ev, "room", msg_get_str(m, "room"));
 	json_object_object_add(ev, "users", list);
-	emit(c, ev);
+	emit_roster(c, m, ev);
 }
 
 /* room-join / room-leave notices. */
 static void
 on_room(struct client *c, json_object *m)
 {
-	json_object	*ev = event(msg_type(m));
+	json_object	*ev = client_event(msg_type(m));
 	struct peer	*p = client_peer(c, msg_get_str(m, "name"));
 	const char	*room = msg_get_str(m, "room");
 	int		 join = strcmp(msg_type(m), "room-join") == 0;
@@ -487,94 +402,20 @@ on_room(struct client *c, json_object *m)
 		json_object_put(p->rooms);
 		p->rooms = rooms;
 	}
+	/* Whoever leaves a room must not read what follows there; and
+	 * while we were out of it, anyone may have. */
+	if (!join)
+		chat_gone(c, proto_name_equal(msg_get_str(m, "name"), c->name) ?
+		    NULL : msg_get_str(m, "name"), room, KS_STALE_LEFT);
 	/* Our own join, once the server accepted it, makes it current. */
 	if (join && proto_name_equal(msg_get_str(m, "name"), c->name)) {
 		snprintf(c->room, sizeof c->room, "%s", room);
 		if (proto_name_equal(room, c->joining))
 			c->joining[0] = '\0';
 	}
-	add_str(ev, "room", room);
-	add_str(ev, "name", msg_get_str(m, "name"));
-	emit(c, ev);
-}
-
-/* Return 1 if this message (sender and id) was shown already, else
- * remember it and return 0. */
-static int
-seen_before(struct client *c, const char *from, const char *id)
-{
-	char	key[sizeof c->seen[0]];
-
-	snprintf(key, sizeof key, "%s\n%s", from, id);
-	for (unsigned int i = 0; i < CLIENT_SEEN; i++)
-		if (strcmp(c->seen[i], key) == 0)
-			return 1;
-	memcpy(c->seen[c->seen_next], key, sizeof key);
-	c->seen_next = (c->seen_next + 1) % CLIENT_SEEN;
-	return 0;
-}
-
-/* chat: open it, check who signed it, and report it either way. */
-static void
-on_chat(struct client *c, json_object *m)
-{
-	const char	*from = msg_get_str(m, "from");
-	struct peer	*p = client_peer(c, from);
-	json_object	*ev, *inner = NULL, *text;
-	uint8_t		*plain = NULL;
-	size_t		 len;
-	int		 r = CRYPTO_E_SIGNATURE;
-
-	if (p != NULL)
-		r = crypto_open(c->identity, c->name, p->key, from,
-		    msg_get(m, "to"), msg_get_str(m, "id"),
-		    msg_get(m, "sealed"), &plain, &len);
-	if (r == CRYPTO_OK)
-		inner = json_tokener_parse((const char *)plain);
-	if (r == CRYPTO_OK && (inner == NULL ||
-	    !json_object_object_get_ex(inner, "text", &text) ||
-	    !json_object_is_type(text, json_type_string)))
-		r = CRYPTO_E_FORMAT;
-	if (r != CRYPTO_OK) {
-		ev = event("chat-failed");
-		add_str(ev, "from", from);
-		add_str(ev, "id", msg_get_str(m, "id"));
-		json_object_object_add(ev, "to",
-		    json_object_get(msg_get(m, "to")));
-		add_str(ev, "reason", p == NULL ? "sender is not on the roster"
-		    : crypto_strerror(r));
-		emit(c, ev);
-		json_object_put(inner);
-		free(plain);
-		return;
-	}
-	if (seen_before(c, from, msg_get_str(m, "id"))) {
-		/* The same signed message again (ids are random): a replay,
-		 * or a cluster's re-send. Shown once, and said so. */
-		ev = event("duplicate");
-		add_str(ev, "id", msg_get_str(m, "id"));
-		add_str(ev, "from", from);
-		emit(c, ev);
-		json_object_put(inner);
-		free(plain);
-		return;
-	}
-	ev = event("chat");
-	add_str(ev, "id", msg_get_str(m, "id"));
-	add_str(ev, "from", from);
-	json_object_object_add(ev, "to", json_object_get(msg_get(m, "to")));
-	json_object_object_add(ev, "ts", json_object_new_int64(
-	    msg_get_int(m, "ts", 0)));
-	add_str(ev, "text", json_object_get_string(text));
-	json_object_object_add(ev, "action", json_object_new_boolean(
-	    json_object_get_boolean(msg_get(inner, "action"))));
-	json_object_object_add(ev, "direct", json_object_new_boolean(
-	    json_object_is_type(msg_get(m, "to"), json_type_array)));
-	json_object_object_add(ev, "verified",
-	    json_object_new_boolean(p->trust != TRUST_CHANGED));
-	emit(c, ev);
-	json_object_put(inner);
-	freezero(plain, len);
+	client_add_str(ev, "room", room);
+	client_add_str(ev, "name", msg_get_str(m, "name"));
+	client_emit(c, ev);
 }
 
 /* ping: answer. */
@@ -588,13 +429,13 @@ on_ping(struct client *c, json_object *m)
 static void
 on_other(struct client *c, json_object *m)
 {
-	json_object	*ev = event(msg_type(m));
+	json_object	*ev = client_event(msg_type(m));
 
 	json_object_object_foreach(m, k, v) {
 		if (strcmp(k, "type") != 0)
 			json_object_object_add(ev, k, json_object_get(v));
 	}
-	emit(c, ev);
+	client_emit(c, ev);
 }
 
 /*
@@ -616,7 +457,7 @@ on_pong(struct client *c, json_object *m)
 	snprintf(text, sizeof text, "%s was not joined; the current room is "
 	    "still %s", c->joining, c->room);
 	c->joining[0] = '\0';
-	local_error(c, "not-joined", text);
+	client_error(c, "not-joined", text);
 }
 
 /* watch: an invitation, shown only to members of the room. */
@@ -652,9 +493,11 @@ static const struct {
 	{ "leave", AFTER_WELCOME, on_leave },
 	{ "error", ANY_TIME, on_error },
 	{ "who", AFTER_WELCOME, on_who },
+	{ "users", AFTER_WELCOME, on_users },
 	{ "room-join", AFTER_WELCOME, on_room },
 	{ "room-leave", AFTER_WELCOME, on_room },
-	{ "chat", AFTER_WELCOME, on_chat },
+	{ "chat", AFTER_WELCOME, chat_on_chat },
+	{ "sender-key", AFTER_WELCOME, chat_on_sender_key },
 	{ "ping", ANY_TIME, on_ping },
 	{ "pong", ANY_TIME, on_pong },
 	{ "videos", AFTER_WELCOME, on_other },
@@ -729,11 +572,12 @@ client_read(struct client *c)
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n <= 0) {
-		ev = event("closed");
-		add_str(ev, "reason", n == 0 ? "the server closed the "
+		ev = client_event("closed");
+		client_add_str(ev, "reason", n == 0 ? "the server closed the "
 		    "connection" : strerror(errno));
 		c->state = CLIENT_CLOSED;
-		emit(c, ev);
+		chat_closed(c);
+		client_emit(c, ev);
 		return -1;
 	}
 	while (off < (size_t)n) {
@@ -754,78 +598,9 @@ client_read(struct client *c)
 		}
 		off += used;
 	}
-	/* Newcomers of this read are recorded in one write. */
+	/* Newcomers and ratchet steps of this read: one write each. */
 	knownkeys_flush(c->known);
-	return 0;
-}
-
-/*
- * Seal text for target (a room string or an array of names; taken) and
- * send it. action marks a /me. Returns 0, or -1 (an error event says why).
- */
-int
-client_say(struct client *c, json_object *target, const char *text,
-    int action)
-{
-	struct crypto_recipient	*rcpt;
-	json_object		*inner, *sealed;
-	const char		*plain;
-	size_t			 n = 0;
-	uint8_t			 rnd[CHAT_ID_RANDOM];
-	char			*id;
-	int			 r;
-
-	if (c->state != CLIENT_ACTIVE) {
-		json_object_put(target);
-		local_error(c, "not-connected", "not connected");
-		return -1;
-	}
-	rcpt = xreallocarray(NULL, c->npeers + 1, sizeof *rcpt);
-	for (size_t i = 0; i < c->npeers; i++) {
-		struct peer	*p = &c->peers[i];
-		int		 want = 0;
-
-		if (json_object_is_type(target, json_type_string)) {
-			for (size_t j = 0; p->rooms != NULL &&
-			    j < json_object_array_length(p->rooms); j++)
-				want |= proto_name_equal(json_object_get_string(
-				    json_object_array_get_idx(p->rooms, j)),
-				    json_object_get_string(target));
-		} else {
-			for (size_t j = 0; j < json_object_array_length(target);
-			    j++)
-				want |= proto_name_equal(json_object_get_string(
-				    json_object_array_get_idx(target, j)),
-				    p->name);
-		}
-		want |= proto_name_equal(p->name, c->name);
-		if (want)
-			rcpt[n++] = (struct crypto_recipient){ p->name, p->key };
-	}
-	if (client_peer(c, c->name) == NULL)
-		rcpt[n++] = (struct crypto_recipient){ c->name, c->identity };
-	inner = json_object_new_object();
-	add_str(inner, "text", text);
-	if (action)
-		json_object_object_add(inner, "action",
-		    json_object_new_boolean(1));
-	plain = msg_text(inner);
-	/* 128 random bits: two senders, or two runs of one, never reuse an
-	 * id, and receivers show a (sender, id) once. */
-	crypto_random(rnd, sizeof rnd);
-	id = base64url_encode(rnd, sizeof rnd);
-	r = crypto_seal(c->identity, c->name, target, id, rcpt, n,
-	    (const uint8_t *)plain, strlen(plain), &sealed);
-	json_object_put(inner);
-	free(rcpt);
-	if (r != 0) {
-		free(id);
-		json_object_put(target);
-		local_error(c, "not-sent", crypto_strerror(r));
-		return -1;
-	}
-	client_send(c, msg_chat_send(target, id, sealed));
-	free(id);
+	chat_flush(c);
 	return 0;
 }
 
@@ -864,17 +639,17 @@ void
 client_verify(struct client *c, const char *name)
 {
 	struct peer	*p = client_peer(c, name);
-	json_object	*ev = event("verify");
+	json_object	*ev = client_event("verify");
 
-	add_str(ev, "name", name);
+	client_add_str(ev, "name", name);
 	if (p != NULL) {
-		add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
-		add_str(ev, "trust", trust_name(p->trust));
+		client_add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
+		client_add_str(ev, "trust", trust_name(p->trust));
 	}
-	add_str(ev, "known", proto_name_equal(name, c->name) ?
+	client_add_str(ev, "known", proto_name_equal(name, c->name) ?
 	    crypto_key_fingerprint(c->identity) :
 	    knownkeys_get(c->known, name));
-	emit(c, ev);
+	client_emit(c, ev);
 }
 
 /* Trust a peer's current key from now on. */
@@ -885,15 +660,15 @@ client_trust(struct client *c, const char *name)
 	json_object	*ev;
 
 	if (p == NULL) {
-		local_error(c, "no-such-user", "no such user");
+		client_error(c, "no-such-user", "no such user");
 		return;
 	}
 	if (knownkeys_set(c->known, p->name, crypto_key_fingerprint(p->key))
 	    != 0)
-		local_error(c, "io", "could not save the known keys file");
+		client_error(c, "io", "could not save the known keys file");
 	p->trust = TRUST_KNOWN;
-	ev = event("trusted");
-	add_str(ev, "name", p->name);
-	add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
-	emit(c, ev);
+	ev = client_event("trusted");
+	client_add_str(ev, "name", p->name);
+	client_add_str(ev, "fingerprint", crypto_key_fingerprint(p->key));
+	client_emit(c, ev);
 }

@@ -8,7 +8,9 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "distribution.h"
 #include "frame.h"
+#include "keystore.h"
 #include "knownkeys.h"
 
 enum client_state {
@@ -23,6 +25,18 @@ struct peer {
 	enum trust		 trust;
 	json_object		*rooms;
 	char			 watching[VIDEO_NAME_MAX_LEN + 1];
+	struct prekey		 prekey;	/* public half only */
+	int			 prekey_ok;	/* signed by key */
+	int			 key_changed;	/* by the last roster_add */
+};
+
+/* A chat whose session has not arrived: shown when it does, or reported
+ * as undecryptable at until. */
+struct held {
+	json_object		*m;
+	int64_t			 until;		/* util_now_ms() */
+	uint8_t			 sid[SK_SID_LEN];	/* its session */
+	uint32_t		 index;
 };
 
 /* Called for every event, as a JSON object the callee may keep (get). */
@@ -32,6 +46,8 @@ typedef void (*client_frame_fn)(void *, const struct video_header *,
     const uint8_t *, size_t);
 
 #define CLIENT_SEEN	256
+#define CLIENT_HOLD_MS	10000	/* for a session to arrive */
+#define CLIENT_HOLD_MAX	4096	/* chats held at once */
 #define CLIENT_HANDSHAKE_MS	15000	/* for the server to let us in */
 #define JOIN_PING_BASE	((int64_t)1 << 62)	/* our ping ids */
 
@@ -58,6 +74,11 @@ struct client {
 	 * duplicated one (signatures cover the id) is shown once. */
 	char			 seen[CLIENT_SEEN][NAME_MAX_LEN + CHAT_ID_MAX_LEN + 2];
 	unsigned int		 seen_next;
+	json_object		*roster_event;	/* awaiting "users" */
+	struct keystore		*ks;	/* end-to-end state */
+	int			 ks_owned;	/* ours to free */
+	struct held		*held;
+	size_t			 nheld;
 	client_emit_fn		 emit;
 	client_frame_fn		 on_frame;	/* may be NULL */
 	void			*emit_arg;
@@ -66,6 +87,8 @@ struct client {
 int	client_connect(const char *, int, int, char *, size_t);
 void	client_init(struct client *, int, const char *, struct crypto_key *,
 	    const char *, struct knownkeys *, client_emit_fn, void *);
+void	client_use_keystore(struct client *, struct keystore *);
+int	client_rotate(struct client *, const char *);
 void	client_free(struct client *);
 int	client_read(struct client *);
 int	client_timeout(struct client *);

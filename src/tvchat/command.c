@@ -183,6 +183,18 @@ command_trust(struct client *c, const char *name)
 	client_trust(c, name);
 }
 
+/* Start a new session key in room (NULL: the current one); 0 or an
+ * error. */
+int
+command_rotate(struct client *c, const char *room)
+{
+	if (room == NULL)
+		room = c->room;
+	if (!proto_room_valid(room))
+		return COMMAND_BAD_ROOM;
+	return client_rotate(c, room) == 0 ? COMMAND_OK : COMMAND_BAD_ROOM;
+}
+
 /* Send a protocol message as it is (batch mode's tests use it). */
 void
 command_raw(struct client *c, json_object *m)

@@ -35,6 +35,7 @@ int	command_part(struct client *, const char *);
 int	command_who(struct client *, const char *);
 void	command_verify(struct client *, const char *);
 void	command_trust(struct client *, const char *);
+int	command_rotate(struct client *, const char *);
 void	command_raw(struct client *, json_object *);
 int	command_videos(struct client *);
 int	command_play(struct client *, const char *, enum quality, int, int,

@@ -184,6 +184,16 @@ cmd_trust(struct tui *t, char *args)
 	command_trust(&t->client, name);
 }
 
+/* /rotate [#room] */
+static void
+cmd_rotate(struct tui *t, char *args)
+{
+	int	r = command_rotate(&t->client, next_word(&args));
+
+	if (r != COMMAND_OK)
+		tui_system(t, LINE_ERROR, "/rotate: %s", command_strerror(r));
+}
+
 /* /help: list the commands. */
 static void
 cmd_help(struct tui *t, char *args)
@@ -377,6 +387,8 @@ static const struct command commands[] = {
 	{ "who", "[#room]", "list who is here", cmd_who },
 	{ "verify", "name", "show a user's key fingerprints", cmd_verify },
 	{ "trust", "name", "trust a user's current key", cmd_trust },
+	{ "rotate", "[#room]", "start a new session key for your next "
+	    "message", cmd_rotate },
 	{ "videos", "", "list the videos", cmd_videos },
 	{ "play", "name [quality]", "play a video (quality: 240p, 720p, "
 	    "1440p, auto)", cmd_play },

@@ -128,10 +128,13 @@ event_join(struct tui *t, json_object *ev)
 {
 	json_object	*u = msg_get(ev, "user");
 
-	tui_system(t, LINE_SYSTEM, "%s joined (%s%s)",
+	tui_system(t, strcmp(tui_event_str(u, "trust"), "changed") == 0 ?
+	    LINE_WARNING : LINE_SYSTEM, "%s joined (%s%s)",
 	    tui_event_str(ev, "name"), tui_event_str(u, "fingerprint"),
 	    strcmp(tui_event_str(u, "trust"), "new") == 0 ?
-	    ", first time seen" : "");
+	    ", first time seen: not verified yet" :
+	    strcmp(tui_event_str(u, "trust"), "changed") == 0 ?
+	    ", KEY CHANGED: unverified" : "");
 }
 
 /* leave: a user went. */
@@ -187,6 +190,31 @@ event_chat_failed(struct tui *t, json_object *ev)
 	tui_system(t, LINE_WARNING, "A message claiming to be from %s "
 	    "was rejected: %s", tui_event_str(ev, "from"),
 	    tui_event_str(ev, "reason"));
+}
+
+/* before-join: a message sent before we could read the conversation. */
+static void
+event_before_join(struct tui *t, json_object *ev)
+{
+	tui_system(t, LINE_SYSTEM, "A message from %s was sent before you "
+	    "joined; it cannot be read here.", tui_event_str(ev, "from"));
+}
+
+/* sender-key-failed: a member's session key could not be taken. */
+static void
+event_sender_key_failed(struct tui *t, json_object *ev)
+{
+	tui_system(t, LINE_WARNING, "A session key claiming to be from %s "
+	    "was rejected: %s", tui_event_str(ev, "from"),
+	    tui_event_str(ev, "reason"));
+}
+
+/* rotated: our next message there starts a new session key. */
+static void
+event_rotated(struct tui *t, json_object *ev)
+{
+	tui_system(t, LINE_SYSTEM, "Your next message in %s starts a new "
+	    "session key.", tui_event_str(ev, "room"));
 }
 
 /* bad-key: a user's key cannot be used. */
@@ -255,6 +283,9 @@ const struct tui_handler tui_event_handlers[] = {
 	{ "key-changed", event_key_changed },
 	{ "duplicate", event_duplicate },
 	{ "chat-failed", event_chat_failed },
+	{ "before-join", event_before_join },
+	{ "sender-key-failed", event_sender_key_failed },
+	{ "rotated", event_rotated },
 	{ "bad-key", event_bad_key },
 	{ "error", event_error },
 	{ "who", event_who },

@@ -162,6 +162,7 @@ connect_server(struct tui *t)
 	client_free(&t->client);
 	client_init(&t->client, fd, t->target->server, t->target->identity,
 	    t->target->name, t->target->known, on_event, t);
+	client_use_keystore(&t->client, t->target->ks);
 	t->client.on_frame = tui_video_frame;
 	t->connected = 1;
 }

@@ -6,12 +6,15 @@
 #include "knownkeys.h"
 
 /* How to (re)connect: kept for reconnecting with backoff. */
+struct keystore;
+
 struct tui_target {
 	const char		*host;
 	int			 port;
 	const char		*name;
 	struct crypto_key	*identity;
 	struct knownkeys	*known;
+	struct keystore		*ks;		/* end-to-end state */
 	char			 server[300];
 	int			 want_window;	/* --window */
 	const char		*render;	/* --render, or NULL */

@@ -12,6 +12,7 @@
 #include "batch.h"
 #include "client.h"
 #include "crypto.h"
+#include "keystore.h"
 #include "knownkeys.h"
 #include "log.h"
 #include "tui.h"
@@ -25,11 +26,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-r renderer]\n"
-"              [-m max-output] [--handshake-timeout seconds] [host]\n"
+"usage: tvchat [-bhVw] [-p port] [-n name] [-i identity] [-s state]\n"
+"              [-r renderer] [-m max-output] [--handshake-timeout seconds]\n"
+"              [host]\n"
 "  -p, --port PORT       server port (default %d)\n"
 "  -n, --name NAME       your name (default: $USER)\n"
 "  -i, --identity FILE   identity key (default $XDG_CONFIG_HOME/tvchat/identity)\n"
+"  -s, --state FILE      end-to-end keys and sessions (default\n"
+"                        $XDG_DATA_HOME/tvchat/state/HOST:PORT/NAME)\n"
 "  -b, --batch           JSON lines on stdin and stdout instead of the screen\n"
 "  -w, --window          show videos in a window rather than in the terminal\n"
 "  -r, --render R        draw videos as ascii (libcaca) or blocks (colour)\n"
@@ -90,6 +94,7 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "identity", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },
 		{ "batch", no_argument, NULL, 'b' },
 		{ "window", no_argument, NULL, 'w' },
 		{ "render", required_argument, NULL, 'r' },
@@ -103,15 +108,17 @@ main(int argc, char **argv)
 	struct tui_target	 target;
 	struct crypto_key	*identity;
 	struct knownkeys	*known;
+	struct keystore		*ks;
 	const char		*host = "127.0.0.1", *name = default_name();
 	const char		*render = NULL;
 	double			 max_output = 0;
-	char			*idpath = NULL, *kpath, server[300], err[256];
+	char			*idpath = NULL, *kpath, server[300], err[512];
+	char			*spath = NULL;
 	char			*end;
 	long			 port = DEFAULT_PORT, secs;
 	int			 ch, batch = 0, fd, status, want_window = 0;
 
-	while ((ch = getopt_long(argc, argv, "p:n:i:r:m:bwVh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "p:n:i:s:r:m:bwVh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -130,6 +137,10 @@ main(int argc, char **argv)
 		case 'i':
 			free(idpath);
 			idpath = strdup(optarg);
+			break;
+		case 's':
+			free(spath);
+			spath = strdup(optarg);
 			break;
 		case 'b':
 			batch = 1;
@@ -202,16 +213,28 @@ main(int argc, char **argv)
 	kpath = knownkeys_default_path();
 	known = knownkeys_open(kpath, server);
 	free(kpath);
+	if (spath == NULL)
+		spath = keystore_default_path(server, name);
+	if (keystore_open(spath, &ks, err, sizeof err) != 0) {
+		fprintf(stderr, "tvchat: %s\n", err);
+		free(spath);
+		knownkeys_free(known);
+		crypto_key_free(identity);
+		return EXIT_IDENTITY;
+	}
+	free(spath);
 	if (batch) {
 		if ((fd = client_connect(host, (int)port, 10000, err,
 		    sizeof err)) == -1) {
 			fprintf(stderr, "tvchat: %s\n", err);
+			keystore_free(ks);
 			knownkeys_free(known);
 			crypto_key_free(identity);
 			return EXIT_CONNECT;
 		}
 		client_init(&client, fd, server, identity, name, known,
 		    batch_emit, NULL);
+		client_use_keystore(&client, ks);
 		client.on_frame = batch_frame;
 		status = batch_run(&client);
 		client_free(&client);
@@ -219,6 +242,7 @@ main(int argc, char **argv)
 		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 			fprintf(stderr, "tvchat: the full-screen interface "
 			    "needs a terminal; use --batch\n");
+			keystore_free(ks);
 			knownkeys_free(known);
 			crypto_key_free(identity);
 			return EXIT_USAGE;
@@ -228,12 +252,14 @@ main(int argc, char **argv)
 		target.name = name;
 		target.identity = identity;
 		target.known = known;
+		target.ks = ks;
 		target.want_window = want_window;
 		target.render = render;
 		target.max_output = max_output;
 		snprintf(target.server, sizeof target.server, "%s", server);
 		status = tui_run(&target);
 	}
+	keystore_free(ks);
 	knownkeys_free(known);
 	crypto_key_free(identity);
 	return status;

@@ -211,6 +211,7 @@ presence_claim(struct presence *p, const char *name, pid_t pid,
 	copy_field(s->key_n, sizeof s->key_n, key_n);
 	copy_field(s->key_e, sizeof s->key_e, key_e);
 	copy_field(s->fingerprint, sizeof s->fingerprint, fingerprint);
+	memset(&s->prekey, 0, sizeof s->prekey);
 	memset(s->rooms, 0, sizeof s->rooms);
 	copy_field(s->rooms[0], sizeof s->rooms[0], DEFAULT_ROOM);
 	s->watching[0] = '\0';
@@ -393,6 +394,29 @@ presence_set_watching(struct presence *p, const struct presence_ref *ref,
 	presence_lock(p);
 	if ((s = slot_of(p, ref)) != NULL) {
 		copy_field(s->watching, sizeof s->watching, title);
+		r = 0;
+	}
+	presence_unlock(p);
+	return r;
+}
+
+/*
+ * Record ref's signed prekey (strings checked by msg.c, the signature by
+ * the session); 0, or -1 if the slot is gone or a field too long.
+ */
+int
+presence_set_prekey(struct presence *p, const struct presence_ref *ref,
+    const struct presence_prekey *pk)
+{
+	struct presence_slot	*s;
+	int			 r = -1;
+
+	if (strlen(pk->key) > PRESENCE_PREKEY_MAX ||
+	    strlen(pk->sig) > PRESENCE_PREKEY_SIG_MAX)
+		return -1;
+	presence_lock(p);
+	if ((s = slot_of(p, ref)) != NULL) {
+		s->prekey = *pk;
 		r = 0;
 	}
 	presence_unlock(p);
@@ -610,6 +634,7 @@ presence_remote_put(struct presence *p, const struct presence_slot *u,
 	copy_field(s->key_n, sizeof s->key_n, u->key_n);
 	copy_field(s->key_e, sizeof s->key_e, u->key_e);
 	copy_field(s->fingerprint, sizeof s->fingerprint, u->fingerprint);
+	s->prekey = u->prekey;
 	memcpy(s->rooms, u->rooms, sizeof s->rooms);
 	copy_field(s->watching, sizeof s->watching, u->watching);
 	s->private_stream = 0;	/* decoded on its own node, not here */

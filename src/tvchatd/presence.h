@@ -11,11 +11,20 @@
 #include "proto.h"
 
 #define PRESENCE_MAGIC		0x74766370u	/* "tvcp" */
-#define PRESENCE_VERSION	1
+#define PRESENCE_VERSION	2
 #define PRESENCE_MAX_ROOMS	16
 #define PRESENCE_JWK_N_MAX	700	/* base64url of a 4096-bit modulus */
 #define PRESENCE_JWK_E_MAX	8
 #define PRESENCE_MAX_SLOTS	65536
+#define PRESENCE_PREKEY_MAX	43	/* base64url of 32 bytes */
+#define PRESENCE_PREKEY_SIG_MAX	PRESENCE_JWK_N_MAX	/* one RSA block */
+
+/* A user's signed prekey as its hello gave it (tvchat-protocol(5)). */
+struct presence_prekey {
+	char		key[PRESENCE_PREKEY_MAX + 1];
+	int64_t		created;	/* ms since the epoch */
+	char		sig[PRESENCE_PREKEY_SIG_MAX + 1];
+};
 
 enum slot_state {
 	SLOT_FREE = 0,
@@ -33,6 +42,7 @@ struct presence_slot {
 	char		key_n[PRESENCE_JWK_N_MAX + 1];
 	char		key_e[PRESENCE_JWK_E_MAX + 1];
 	char		fingerprint[CRYPTO_FINGERPRINT_LEN];
+	struct presence_prekey prekey;
 	char		rooms[PRESENCE_MAX_ROOMS][ROOM_MAX_LEN + 1];
 	char		watching[VIDEO_NAME_MAX_LEN + 1];
 	uint32_t	private_stream;	/* 1: its session decodes one itself */
@@ -85,6 +95,8 @@ int	presence_room_leave(struct presence *, const struct presence_ref *,
 	    const char *);
 int	presence_set_watching(struct presence *, const struct presence_ref *,
 	    const char *);
+int	presence_set_prekey(struct presence *, const struct presence_ref *,
+	    const struct presence_prekey *);
 void	presence_set_private_max(struct presence *, unsigned int);
 unsigned int presence_private_max(const struct presence *);
 int	presence_private_take(struct presence *, const struct presence_ref *);

@@ -22,11 +22,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define SESSION_BROKER_QUEUE_MAX	16384	/* packets waiting for it */
-/* Stop reading the client while the queue has less room than one more
- * message to a full room needs: back-pressure, never loss. */
-#define SESSION_BROKER_QUEUE_HIGH	(SESSION_BROKER_QUEUE_MAX - \
-	2 * CHAT_MAX_RECIPIENTS - 64)
+/* Packets waiting for it: this many, plus two rounds of a whole table
+ * (a room can hold everyone). */
+#define SESSION_BROKER_QUEUE_BASE	16384
 /* Packets the broker has not acknowledged, kept to send again: at most
  * this many, or bytes (beyond, the oldest is given up). */
 #define UNACKED_MAX		65536
@@ -74,7 +72,7 @@ session_broker_init(struct session_broker *b, const char *path,
 	b->on_packet = on_packet;
 	b->arg = arg;
 	b->fd = -1;
-	pktq_init(&b->queue, SESSION_BROKER_QUEUE_MAX);
+	pktq_init(&b->queue, SESSION_BROKER_QUEUE_BASE + 2 * (size_t)capacity);
 	pktq_init(&b->unacked, UNACKED_MAX);
 	b->seen = xcalloc(capacity, sizeof *b->seen);
 }
@@ -106,8 +104,13 @@ session_broker_free(struct session_broker *b)
 int
 session_broker_ready(const struct session_broker *b)
 {
-	return b->queue.count < SESSION_BROKER_QUEUE_HIGH &&
-	    (b->registered || b->unacked.count < SESSION_BROKER_QUEUE_HIGH);
+	/* Stop reading the client while the queue has less room than one
+	 * more message to a room of everyone needs: back-pressure, never
+	 * loss. */
+	size_t	high = b->queue.max - b->capacity - 64;
+
+	return b->queue.count < high &&
+	    (b->registered || b->unacked.count < high);
 }
 
 /* Write what is queued for the broker; a link that broke is dropped. */

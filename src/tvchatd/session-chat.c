@@ -1,8 +1,9 @@
 /*
- * A session's chat and rooms: the roster, who, room-join/room-leave, and
- * chat, which is cut into one parcel per recipient, with that
- * recipient's wrapped key only, for the broker to deliver; a token
- * bucket limits how fast a client may send them.
+ * A session's chat and rooms: the roster, who, room-join/room-leave;
+ * chat, one sealed blob the same for every recipient, handed to the
+ * broker once per recipient; and sender keys, a session sealed to one
+ * member, which take the same road so they reach it before the chat that
+ * needs them. Token buckets limit how fast a client may send either.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "msg.h"
 #include "session-private.h"
 #include "user.h"
@@ -36,36 +38,57 @@ session_roster(struct session *s, const char *room)
 	return users;
 }
 
-/* Take one token from the chat bucket; return 0, or -1 if empty. */
+/*
+ * Send m (welcome or who; taken) with the roster users (taken): as many
+ * users as fit one frame in m, marked "more", and the rest in "users"
+ * messages, the last without "more" (tvchat-protocol(5), "Roster").
+ */
+void
+session_send_users(struct session *s, json_object *m, json_object *users)
+{
+	size_t		 n = json_object_array_length(users), i = 0, k;
+	json_object	*chunk;
+
+	do {
+		chunk = json_object_new_array_ext((int)SESSION_USERS_PER_FRAME);
+		for (k = 0; k < SESSION_USERS_PER_FRAME && i < n; k++, i++)
+			json_object_array_add(chunk, json_object_get(
+			    json_object_array_get_idx(users, i)));
+		if (m != NULL) {
+			json_object_object_add(m, "users", chunk);
+			if (i < n)
+				json_object_object_add(m, "more",
+				    json_object_new_boolean(1));
+			session_send(s, m);
+			m = NULL;
+		} else
+			session_send(s, msg_users(chunk, i < n));
+	} while (i < n);
+	json_object_put(users);
+}
+
+/* Take one token from bucket b (rate per second, burst at most); return
+ * 0, or -1 if it is empty. */
 static int
-rate_take(struct session *s)
+bucket_take(struct bucket *b, double rate, double burst)
 {
 	int64_t	now = util_now_ms();
 
-	s->tokens += (double)(now - s->tokens_at) / 1000.0 * s->cfg->chat_rate;
-	if (s->tokens > s->cfg->chat_burst)
-		s->tokens = s->cfg->chat_burst;
-	s->tokens_at = now;
-	if (s->tokens < 1.0)
+	b->tokens += (double)(now - b->at) / 1000.0 * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->at = now;
+	if (b->tokens < 1.0)
 		return -1;
-	s->tokens -= 1.0;
+	b->tokens -= 1.0;
 	return 0;
 }
 
-/* Return the wrapped key in keys for name (ignoring case), or NULL. */
-static const char *
-wrapped_for(json_object *keys, const char *name)
+static int
+rate_take(struct session *s)
 {
-	json_object	*exact;
-
-	/* Senders use the roster's spelling: a hash lookup finds it. */
-	if (json_object_object_get_ex(keys, name, &exact))
-		return json_object_get_string(exact);
-	json_object_object_foreach(keys, k, v) {
-		if (proto_name_equal(k, name))
-			return json_object_get_string(v);
-	}
-	return NULL;
+	return bucket_take(&s->chat_bucket, s->cfg->chat_rate,
+	    s->cfg->chat_burst);
 }
 
 /* Return 1 if slot is a recipient of target (a room or names). */
@@ -133,23 +156,19 @@ chat_ts(void)
 }
 
 /*
- * chat: stamp from and ts, then cut the message into one parcel per
- * recipient (with its own wrapped key only) for the broker; our own echo
- * goes straight into our queue. Recipients for whom the message carries
- * no wrapped key (the sender's roster was behind) are reported.
+ * chat: stamp from and ts and hand the one frame to the broker for each
+ * recipient; our own echo goes straight into our queue. Who can open it
+ * is the sender's business: it gave its session key to the members its
+ * roster showed (sender-key), and a member without one says so.
  */
 void
 session_on_chat(struct session *s, json_object *m)
 {
 	json_object		*to = msg_get(m, "to");
-	json_object		*keys = msg_get(msg_get(m, "sealed"), "keys");
-	json_object		*missing;
 	struct presence_slot	*slots;
 	struct presence_ref	*refs;
-	struct buf		 prefix, frame;
-	const char		*w;
+	struct buf		 frame;
 	size_t			 n, cap = presence_capacity(s->presence);
-	char			 text[MESSAGE_TEXT_MAX];
 
 	if (rate_take(s) != 0) {
 		session_send_error(s, PROTO_E_RATE,
@@ -164,36 +183,60 @@ session_on_chat(struct session *s, json_object *m)
 		free(refs);
 		return;
 	}
-	buf_init(&prefix, FRAME_MAX_JSON);
 	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
-	msg_chat_deliver_prefix(&prefix, s->name, to, msg_get_str(m, "id"),
-	    chat_ts(), msg_get(m, "sealed"));
-	missing = json_object_new_array();
+	msg_chat_deliver_frame(&frame, s->name, to, msg_get_str(m, "id"),
+	    chat_ts(), msg_get_str(m, "sealed"));
 	for (size_t i = 0; i < n; i++) {
 		if (!is_recipient(s, &slots[i], to))
 			continue;
-		if ((w = wrapped_for(keys, slots[i].name)) == NULL) {
-			json_object_array_add(missing,
-			    json_object_new_string(slots[i].name));
-			continue;
-		}
-		msg_chat_deliver_frame(&frame, &prefix, w);
 		if (slots[i].pid == getpid())
 			session_send_raw(s, buf_ptr(&frame), buf_len(&frame));
 		else
 			session_broker_send(&s->broker, IPC_DELIVER, &refs[i],
 			    buf_ptr(&frame), buf_len(&frame));
 	}
-	if (json_object_array_length(missing) > 0) {
-		snprintf(text, sizeof text, "not delivered to %s: the message "
-		    "has no key for them", msg_text(missing));
-		session_send_error(s, PROTO_E_NO_SUCH_USER, text);
-	}
-	json_object_put(missing);
-	buf_free(&prefix);
 	buf_free(&frame);
 	free(slots);
 	free(refs);
+}
+
+/*
+ * sender-key: a session sealed to one member; stamp from and pass it on.
+ * A rotation sends one to every member of a room at once, so the bucket
+ * holds two rounds for the largest room the table can show, and refills
+ * a round for each chat token.
+ */
+void
+session_on_sender_key(struct session *s, json_object *m)
+{
+	const char		*to = msg_get_str(m, "to");
+	double			 room = presence_capacity(s->presence);
+	struct presence_ref	 ref;
+	struct buf		 frame;
+	char			 text[96];
+
+	if (bucket_take(&s->key_bucket, s->cfg->chat_rate * room,
+	    2 * room + 64) != 0) {
+		snprintf(text, sizeof text, "slow down: session key for %s "
+		    "not sent", to);
+		session_send_error(s, PROTO_E_RATE, text);
+		return;
+	}
+	if (presence_find(s->presence, to, NULL, &ref) != 0 ||
+	    proto_name_equal(to, s->name)) {
+		snprintf(text, sizeof text, "session key not delivered: no "
+		    "other user called %s", to);
+		session_send_error(s, PROTO_E_NO_SUCH_USER, text);
+		return;
+	}
+	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
+	if (msg_encode_free(msg_sender_key("from", s->name,
+	    json_object_get(msg_get(m, "target")), msg_get_str(m, "blob")),
+	    &frame) != 0)
+		fatalx("sender-key: frame over its cap");
+	session_broker_send(&s->broker, IPC_DELIVER, &ref, buf_ptr(&frame),
+	    buf_len(&frame));
+	buf_free(&frame);
 }
 
 /* who: reply with the users (of one room, if asked). */
@@ -201,12 +244,12 @@ void
 session_on_who(struct session *s, json_object *m)
 {
 	const char	*room = msg_get_str(m, "room");
-	json_object	*reply = msg_who_reply(session_roster(s, room));
+	json_object	*reply = msg_new("who");
 
 	if (room != NULL)
 		json_object_object_add(reply, "room",
 		    json_object_new_string(room));
-	session_send(s, reply);
+	session_send_users(s, reply, session_roster(s, room));
 }
 
 /* room-join / room-leave: update the table, tell everyone. */

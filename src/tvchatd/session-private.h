@@ -52,6 +52,12 @@ struct session_broker {
 	void			*arg;
 };
 
+/* A token bucket: tokens left, refilled at a rate since at (ms). */
+struct bucket {
+	double		tokens;
+	int64_t		at;
+};
+
 struct session {
 	struct session_env	*env;
 	const struct server_config *cfg;
@@ -71,8 +77,8 @@ struct session {
 	int64_t			 started;	/* ms, monotonic */
 	int64_t			 last_input;	/* ms, monotonic */
 	int64_t			 last_ping;	/* ms, monotonic */
-	double			 tokens;
-	int64_t			 tokens_at;
+	struct bucket		 chat_bucket;	/* chat, rooms */
+	struct bucket		 key_bucket;	/* sender keys */
 	int			 done;
 	const char		*leave_reason;
 	struct library		*lib;
@@ -91,8 +97,13 @@ int		 session_flush(struct session *);
 void		 session_close(struct session *);
 
 /* session-chat.c */
+/* Users per welcome, who or users frame: each is at most ~2 KiB. */
+#define SESSION_USERS_PER_FRAME	96
 json_object	*session_roster(struct session *, const char *);
+void		 session_send_users(struct session *, json_object *,
+		    json_object *);
 void		 session_on_chat(struct session *, json_object *);
+void		 session_on_sender_key(struct session *, json_object *);
 void		 session_on_who(struct session *, json_object *);
 void		 session_on_room(struct session *, json_object *);
 

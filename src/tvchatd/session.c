@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distribution.h"
 #include "log.h"
 #include "msg.h"
 #include "proc.h"
@@ -65,13 +66,42 @@ tell_master_in(struct session *s)
 	s->env->login_fd = -1;
 }
 
+/*
+ * Check the signed prekey of a hello against its identity key and copy it
+ * into *out. Returns 0, or -1 with a reason in *why.
+ */
+static int
+check_prekey(json_object *pkj, const struct crypto_key *key,
+    const char *name, struct presence_prekey *out, const char **why)
+{
+	struct prekey	pk;
+	int		r = prekey_verify_json(pkj, key, name, &pk);
+
+	if (r != CRYPTO_OK) {
+		*why = r == CRYPTO_E_FORMAT ? "the prekey is not 32 bytes of "
+		    "base64url" : "the prekey's signature is not by this key";
+		return -1;
+	}
+	if (strlen(msg_get_str(pkj, "key")) > PRESENCE_PREKEY_MAX ||
+	    strlen(msg_get_str(pkj, "sig")) > PRESENCE_PREKEY_SIG_MAX) {
+		*why = "the prekey is too long";
+		return -1;
+	}
+	snprintf(out->key, sizeof out->key, "%s", msg_get_str(pkj, "key"));
+	snprintf(out->sig, sizeof out->sig, "%s", msg_get_str(pkj, "sig"));
+	out->created = pk.created;
+	return 0;
+}
+
 /* hello: check version, name and proof of key possession; claim a slot. */
 static void
 on_hello(struct session *s, json_object *m)
 {
 	struct crypto_key	*key;
+	struct presence_prekey	 pk;
 	json_object		*jwk_copy;
-	const char		*name = msg_get_str(m, "name");
+	const char		*name = msg_get_str(m, "name"), *why;
+	char			 text[64];
 	int			 r;
 
 	if (s->state != SESSION_HANDSHAKE) {
@@ -79,8 +109,9 @@ on_hello(struct session *s, json_object *m)
 		return;
 	}
 	if (msg_get_int(m, "version", 0) != PROTOCOL_VERSION) {
-		session_fail(s, PROTO_E_VERSION,
-		    "this server speaks protocol version 1", "quit");
+		snprintf(text, sizeof text, "this server speaks protocol "
+		    "version %d", PROTOCOL_VERSION);
+		session_fail(s, PROTO_E_VERSION, text, "quit");
 		return;
 	}
 	if ((r = crypto_key_from_jwk(msg_get(m, "key"), &key)) != 0) {
@@ -93,6 +124,11 @@ on_hello(struct session *s, json_object *m)
 		session_fail(s, PROTO_E_SIGNATURE,
 		    "the signature does not prove possession of the key",
 		    "quit");
+		return;
+	}
+	if (check_prekey(msg_get(m, "prekey"), key, name, &pk, &why) != 0) {
+		crypto_key_free(key);
+		session_fail(s, PROTO_E_KEY, why, "quit");
 		return;
 	}
 #ifdef TVCHAT_TEST_HOOKS
@@ -113,6 +149,12 @@ on_hello(struct session *s, json_object *m)
 		return;
 	}
 	s->claimed = 1;
+	if (presence_set_prekey(s->presence, &s->ref, &pk) != 0) {
+		crypto_key_free(key);	/* cannot happen: the slot is ours */
+		session_fail(s, PROTO_E_INTERNAL, "cannot record the prekey",
+		    "quit");
+		return;
+	}
 	tell_master_in(s);
 	s->key = key;
 	snprintf(s->name, sizeof s->name, "%s", name);
@@ -142,7 +184,8 @@ welcome(struct session *s)
 		connect_broker(s);
 	users = session_roster(s, NULL);
 	videos = library_json(s->lib);
-	session_send(s, msg_welcome(s->name, users, videos, s->cfg->motd));
+	session_send_users(s, msg_welcome(s->name, json_object_new_array(),
+	    videos, s->cfg->motd), users);
 	if (presence_find(s->presence, s->name, &me, NULL) == 0)
 		session_broker_broadcast(&s->broker, msg_join(user_json(&me)));
 	log_info("joined from %s (%s)", s->env->peer,
@@ -233,6 +276,7 @@ on_video(struct session *s, json_object *m)
 static const struct dispatch dispatch_table[] = {
 	{ "hello", 0, on_hello },
 	{ "chat", 1, session_on_chat },
+	{ "sender-key", 1, session_on_sender_key },
 	{ "who", 1, session_on_who },
 	{ "room-join", 1, session_on_room },
 	{ "room-leave", 1, session_on_room },
@@ -527,8 +571,10 @@ session_main(struct session_env *env)
 	s.cfg = env->cfg;
 	s.presence = env->presence;
 	s.fd = env->client_fd;
-	s.started = s.last_input = s.last_ping = s.tokens_at = util_now_ms();
-	s.tokens = s.cfg->chat_burst;
+	s.started = s.last_input = s.last_ping = util_now_ms();
+	s.chat_bucket = (struct bucket){ s.cfg->chat_burst, s.started };
+	s.key_bucket = (struct bucket){ 2.0 * presence_capacity(s.presence) +
+	    64, s.started };
 	buf_init(&s.out, s.cfg->out_queue_max);
 	session_broker_init(&s.broker, s.cfg->broker_path,
 	    presence_capacity(s.presence), &s.ref, on_broker_packet, &s);

@@ -1,6 +1,6 @@
 /*
  * A presence slot as JSON. Clients get user objects (name, key,
- * fingerprint, rooms, watching); nodes of a cluster share records, which
+ * fingerprint, signed prekey, rooms, watching); nodes of a cluster share records, which
  * add the slot and generation the user has on its own node (to address
  * chat parcels there) and when it joined. Records come from other nodes
  * through Redis, so parsing checks every field as strictly as a client's
@@ -24,7 +24,8 @@ user_json(const struct presence_slot *slot)
 	json_object	*u, *rooms = json_object_new_array();
 
 	u = msg_user(slot->name, msg_jwk(slot->key_n, slot->key_e),
-	    slot->fingerprint);
+	    slot->fingerprint, msg_prekey(slot->prekey.key,
+	    slot->prekey.created, slot->prekey.sig));
 	for (int i = 0; i < PRESENCE_MAX_ROOMS; i++)
 		if (slot->rooms[i][0] != '\0')
 			json_object_array_add(rooms,
@@ -143,8 +144,8 @@ b64_ok(const char *s)
 int
 user_record_parse(json_object *o, const char *node, struct presence_slot *out)
 {
-	json_object	*key, *rooms;
-	int64_t		 slot, gen, joined;
+	json_object	*key, *rooms, *pk;
+	int64_t		 slot, gen, joined, created;
 	size_t		 n;
 
 	memset(out, 0, sizeof *out);
@@ -156,6 +157,14 @@ user_record_parse(json_object *o, const char *node, struct presence_slot *out)
 	    get_str(key, "n", out->key_n, sizeof out->key_n, 1) != 0 ||
 	    get_str(key, "e", out->key_e, sizeof out->key_e, 1) != 0 ||
 	    !b64_ok(out->key_n) || !b64_ok(out->key_e) ||
+	    !json_object_object_get_ex(o, "prekey", &pk) ||
+	    !json_object_is_type(pk, json_type_object) ||
+	    get_str(pk, "key", out->prekey.key, sizeof out->prekey.key,
+	    1) != 0 || strlen(out->prekey.key) != PRESENCE_PREKEY_MAX ||
+	    !b64_ok(out->prekey.key) ||
+	    get_str(pk, "sig", out->prekey.sig, sizeof out->prekey.sig,
+	    1) != 0 || !b64_ok(out->prekey.sig) ||
+	    get_int(pk, "created", 0, INT64_MAX, &created) != 0 ||
 	    get_str(o, "fingerprint", out->fingerprint,
 	    sizeof out->fingerprint, 1) != 0 ||
 	    strncmp(out->fingerprint, "SHA256:", 7) != 0 ||
@@ -182,6 +191,7 @@ user_record_parse(json_object *o, const char *node, struct presence_slot *out)
 	out->remote_slot = (int32_t)slot;
 	out->remote_gen = (uint32_t)gen;
 	out->joined_at = joined;
+	out->prekey.created = created;
 	out->state = SLOT_ACTIVE;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
- * TEST-ONLY identity keys for the fuzz_open target and make-corpus.sh:
- * alice seals, bob opens. They are public in the source tree, so they
- * protect nothing and must never be used as a real identity. They are
- * RSA-2048, the smallest size crypto.c accepts, to keep fuzzing fast.
+ * TEST-ONLY identity keys for the fuzz_open target, make-corpus.sh and
+ * test_distribution.c: alice seals, bob opens. They are public in the
+ * source tree, so they protect nothing and must never be used as a real
+ * identity. They are RSA-2048, the smallest size crypto.c accepts, to
+ * keep fuzzing (and the unit test) fast.
  * The text is a libgcrypt private-key S-expression, as crypto_identity_save
  * writes it.
  */

@@ -112,8 +112,9 @@ ids=$(grep '"from":"bot"' "$WORK/alice.out" | json_field id | sort -u)
 check "their ids are distinct and carry 128 random bits" \
     test "$(echo "$ids" | grep -cE '^[A-Za-z0-9_-]{22}$')" -eq 2
 
-# A direct message may name 256 users (the sender is the 257th key). The
-# fleet must not hold the clients' input FIFOs open.
+# A direct message may name 256 users (257 with the sender), each given
+# the sender's session first. The fleet must not hold the clients' input
+# FIFOs open.
 "$PYTHON3" - "$PORT" >"$WORK/fleet.log" 2>&1 {FD_alice}>&- {FD_bob}>&- \
     {FD_carol}>&- <<'PY' &
 import os, sys, time
@@ -127,7 +128,8 @@ for i in range(256):
 print("ready", flush=True)
 for p in (peers[0], peers[255]):
     m = p.recv_json(timeout=30, skip=("ping", "join", "leave", "room-join",
-                                      "room-leave", "pong"))
+                                      "room-leave", "pong", "sender-key",
+                                      "users"))
     print(p.name, m["type"], m.get("from"), len(m.get("to", [])),
           m.get("message", ""), flush=True)
 time.sleep(30)

@@ -89,11 +89,13 @@ time.sleep(120)	# never read again
 PY
 PIDS="$PIDS $!"
 wait_for "$WORK/carol.out" '"event":"join".*"name":"stuck"' 30
-n=150
+# 400 lines of 30,000 bytes (under the 32 KiB a message may hold) are
+# over the stuck client's 8 MiB queue.
+n=400
 "$PYTHON3" -c '
 import json, sys
 for i in range(int(sys.argv[1])):
-    print(json.dumps({"cmd": "say", "text": "%05d " % i + "x" * 90000}))
+    print(json.dumps({"cmd": "say", "text": "%05d " % i + "x" * 30000}))
 ' "$n" >"$WORK/flood.cmds"
 while IFS= read -r line; do
 	say_to carol "$line"

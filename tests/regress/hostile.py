@@ -63,18 +63,21 @@ BAD = {
     "type": peer.frame({"type": "teleport"}),
     "chat": peer.frame({"type": "chat", "from": "eve"}),
     "nan": peer.frame(b'{"type":"pong","id":1,"x":NaN}'),
-    "challenge": peer.frame({"type": "challenge", "version": 1,
+    "challenge": peer.frame({"type": "challenge",
+                             "version": peer.PROTOCOL_VERSION,
                              "server": "hostile", "nonce": "A" * 43}),
     "welcome": peer.frame({"type": "welcome", "name": "someone",
                            "users": [], "videos": []}),
 }
 
+# A prekey of the right shape (not signed: clients check, and seal
+# nothing to it).
+PREKEY = {"key": "A" * 43, "created": 0, "sig": "AA"}
+
 # Valid messages, but not allowed before the welcome.
 EARLY = {
     "chat": peer.frame({"type": "chat", "from": "eve", "to": "#lobby",
-                        "id": "early", "ts": 1, "sealed": {
-                            "iv": "A" * 16, "ct": "eA", "tag": "A" * 22,
-                            "sig": "AA", "key": "AAAA"}}),
+                        "id": "early", "ts": 1, "sealed": "A" * 200}),
     "video": peer.frame(struct.pack(">IIIHHBBH", 7, 0, 0, 160, 90, 1, 1, 0) +
                         b"\xff\xd8\xff\xd9", 2),
     "stream": peer.frame({"type": "stream", "id": 7, "name": "early",
@@ -86,7 +89,8 @@ EARLY = {
 def serve(conn, key_jwk, mode, arg):
     """Log one client in and attack it as mode says."""
     send = lambda m: conn.sendall(peer.frame(m))  # noqa: E731
-    challenge = peer.frame({"type": "challenge", "version": 1,
+    challenge = peer.frame({"type": "challenge",
+                             "version": peer.PROTOCOL_VERSION,
                             "server": "hostile",
                             "nonce": peer.interop.b64url(os.urandom(32))})
     if mode == "silent":
@@ -107,20 +111,22 @@ def serve(conn, key_jwk, mode, arg):
     if mode == "early":
         conn.sendall(EARLY[arg] if arg != "join" else peer.frame({
             "type": "join", "user": {"name": "eve", "key": key_jwk,
-                                     "fingerprint": "x"}}))
+                                     "fingerprint": "x",
+                                     "prekey": PREKEY}}))
     videos = [{"name": HOSTILE["title"], "qualities": ["240p"],
                "duration": 3}]
     eve = {"name": "eve", "key": key_jwk,
-           "fingerprint": HOSTILE["fingerprint"],
+           "fingerprint": HOSTILE["fingerprint"], "prekey": PREKEY,
            "watching": HOSTILE["watching"], "rooms": ["#lobby"]}
     me = {"name": hello["name"], "key": hello["key"], "fingerprint": "x",
-          "rooms": ["#lobby"]}
+          "prekey": hello["prekey"], "rooms": ["#lobby"]}
     send({"type": "welcome", "name": hello["name"], "users": [me, eve],
           "videos": videos, "motd": HOSTILE["motd"]})
     if mode == "joins":
         conn.sendall(b"".join(peer.frame({"type": "join", "user": {
             "name": "n%05d" % i, "key": key_jwk, "fingerprint": "x",
-            "rooms": ["#lobby"]}}) for i in range(int(arg))))
+            "prekey": PREKEY, "rooms": ["#lobby"]}})
+            for i in range(int(arg))))
         send({"type": "error", "code": "internal", "message": "joins done"})
     elif mode == "bad":
         conn.sendall(BAD[arg])

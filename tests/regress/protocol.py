@@ -71,6 +71,8 @@ def interop_jwk():
 
 
 EC_KEY = {"kty": "EC", "n": "AQAB", "e": "AQAB"}
+FUTURE = peer.PROTOCOL_VERSION + 1
+FAKE_PREKEY = {"key": "A" * 43, "created": 0, "sig": "A" * 512}
 
 
 def hello_order():
@@ -86,19 +88,20 @@ def hello_order():
         ("a missing version before a bad name", "bad-message",
          dict(name="a b", extra={"version": None})),
         ("a bad name before an unsupported version", "bad-name",
-         dict(name="a b", version=2)),
+         dict(name="a b", version=FUTURE)),
         ("a bad name before a malformed key", "bad-name",
          dict(name="a b", extra={"key": EC_KEY})),
         ("a malformed key before an unsupported version", "bad-key",
-         dict(name="future", version=2, extra={"key": EC_KEY})),
+         dict(name="future", version=FUTURE, extra={"key": EC_KEY})),
         ("a signature not as long as the key before the version",
-         "bad-message", dict(name="future", version=2, key=weak, sig="bad")),
+         "bad-message", dict(name="future", version=FUTURE, key=weak,
+                             sig="bad")),
         ("an unsupported version before an unacceptable key", "version",
-         dict(name="future", version=2, key=weak)),
+         dict(name="future", version=FUTURE, key=weak)),
         ("an unacceptable key before a bad signature", "bad-key",
          dict(name="weak", key=weak, extra=weak_bad_sig)),
         ("an unsupported version before a taken name", "version",
-         dict(name="keeper", version=2)),
+         dict(name="keeper", version=FUTURE)),
         ("a bad signature before a taken name", "bad-signature",
          dict(name="KEEPER", sig="bad")),
     ]
@@ -114,53 +117,57 @@ def hello_order():
                                           "sig": "A" * 512}))
 
 
-def sealed_for(keys):
-    """A chat's sealed member as uploaded, with these wrapped keys; the
-    server checks its shape only, so the values need not open."""
-    b64 = peer.interop.b64url
-    return {"iv": b64(bytes(12)), "ct": b64(b"x"), "tag": b64(bytes(16)),
-            "sig": "AA", "keys": keys}
-
-
-def wrapped_key_spelling(keeper):
-    """Which member of "keys" a recipient gets: the one spelled as in the
-    roster, else the first equal ignoring case (tvchat-protocol(5),
-    "Sealed chat")."""
+def same_bytes(keeper):
+    """A chat is relayed as sent, the same sealed bytes to every
+    recipient and the echo; a sender key reaches its one member stamped
+    with its sender, and one for nobody is refused, not fatal
+    (tvchat-protocol(5), "Sender keys")."""
     sender = peer.Peer(PORT)
     welcome = sender.hello("wkey")
     report(welcome.get("type") == "welcome", "wkey joins",
            json.dumps(welcome)[:200])
-    cases = [
-        ("the roster's spelling wins over the others", ["Keeper"],
-         {"KEEPER": "AAAA", "keeper": "BBBB", "Keeper": "CCCC",
-          "wkey": "DDDD"}, "CCCC", None),
-        ("without it, the first equal ignoring case", ["Keeper"],
-         {"KEEPER": "AAAA", "keeper": "BBBB", "wkey": "DDDD"}, "AAAA", None),
-        ("the roster's spelling, not the one in \"to\"", ["KEEPER"],
-         {"keeper": "BBBB", "Keeper": "CCCC", "wkey": "DDDD"}, "CCCC", None),
-        ("member names are compared as JSON decodes them", ["Keeper"],
-         {"keeper": "BBBB", "Keeper": "CCCC", "wkey": "DDDD"}, "CCCC",
-         ('"Keeper":"CCCC"', '"\\u004beeper":"CCCC"')),
-    ]
-    for n, (what, to, keys, want, edit) in enumerate(cases):
-        msg = {"type": "chat", "to": to, "id": "wk%d" % n,
-               "sealed": sealed_for(keys)}
-        text = json.dumps(msg, separators=(",", ":"))
-        if edit is not None:
-            text = text.replace(*edit)
-        sender.send_raw(peer.frame(text))
+    msg = sender.seal("#lobby", "same for all", msg_id="sb1")
+    sender.send(msg)
+    try:
+        got, echo = keeper.recv_json(), sender.recv_json()
+        report(got.get("sealed") == msg["sealed"] == echo.get("sealed") and
+               got.get("from") == "wkey" and got.get("id") == "sb1",
+               "a room chat reaches everyone as sent",
+               "%s / %s" % (json.dumps(got)[:200], json.dumps(echo)[:200]))
+    except (peer.Closed, TimeoutError) as e:
+        report(False, "a room chat reaches everyone as sent", repr(e))
+    blob = peer.interop.b64url(bytes(200))
+    sender.send({"type": "sender-key", "to": "KEEPER", "target": "#lobby",
+                 "blob": blob, "from": "Keeper"})
+    try:
+        got = keeper.recv_json()
+        report(got.get("type") == "sender-key" and got.get("from") ==
+               "wkey" and got.get("blob") == blob and
+               got.get("target") == "#lobby",
+               "a sender key reaches its member, from stamped",
+               json.dumps(got)[:200])
+    except (peer.Closed, TimeoutError) as e:
+        report(False, "a sender key reaches its member, from stamped",
+               repr(e))
+    for what, to in (("nobody", "nobody"), ("the sender itself", "wkey")):
+        sender.send({"type": "sender-key", "to": to, "target": "#lobby",
+                     "blob": blob})
         try:
-            got = keeper.recv_json()
-            echo = sender.recv_json()
+            got = sender.recv_json()
+            report(got.get("type") == "error" and
+                   got.get("code") == "no-such-user",
+                   "a sender key for %s is refused, not fatal" % what,
+                   json.dumps(got)[:200])
         except (peer.Closed, TimeoutError) as e:
-            report(False, "wrapped key: " + what, repr(e))
-            continue
-        report(got.get("type") == "chat" and got.get("id") == "wk%d" % n and
-               got["sealed"].get("key") == want and
-               echo.get("type") == "chat" and
-               echo["sealed"].get("key") == "DDDD",
-               "wrapped key: " + what, "%s / echo %s" % (
-                   json.dumps(got)[:300], json.dumps(echo)[:200]))
+            report(False, "a sender key for %s is refused" % what, repr(e))
+    sender.send({"type": "sender-key", "to": "Keeper", "target": "#lobby",
+                 "blob": "A" * 10})
+    try:
+        got = sender.wait_closed()
+        report(any(m.get("code") == "bad-message" for m in got),
+               "a sender key too short to be one closes", str(got)[:200])
+    except TimeoutError:
+        report(False, "a sender key too short to be one closes", "open")
     sender.close()
 
 
@@ -187,7 +194,14 @@ def main():
     expect_error("a signature by another key is refused", "bad-signature",
                  lambda p: p.hello("forger", sig="other-key"))
     expect_error("another protocol version is refused", "version",
-                 lambda p: p.hello("future", version=2))
+                 lambda p: p.hello("future", version=FUTURE))
+    expect_error("a hello without a prekey is refused", "bad-message",
+                 lambda p: p.hello("noprekey", extra={"prekey": None}))
+    expect_error("a prekey not signed by the key is refused", "bad-key",
+                 lambda p: p.hello("forged", extra={"prekey": FAKE_PREKEY}))
+    expect_error("a prekey of 31 bytes is refused", "bad-key",
+                 lambda p: p.hello("short", extra={"prekey": dict(
+                     FAKE_PREKEY, key="A" * 42)}))
     expect_error("a non-RSA key is refused", "bad-key",
                  lambda p: p.hello("weird", extra={"key": {"kty": "EC",
                                                            "n": "AQAB",
@@ -217,8 +231,10 @@ def main():
                  joined_then({"type": "chat", "to": 5, "id": "x",
                               "sealed": {}}))
     expect_error("a second hello is refused, not fatal", "unexpected",
-                 joined_then({"type": "hello", "version": 1, "name": "again",
-                              "key": interop_jwk(), "sig": "A" * 512}),
+                 joined_then({"type": "hello",
+                              "version": peer.PROTOCOL_VERSION,
+                              "name": "again", "key": interop_jwk(),
+                              "sig": "A" * 512, "prekey": FAKE_PREKEY}),
                  fatal=False)
 
     # Random bytes: some error, then the connection closes.
@@ -258,19 +274,16 @@ def main():
     names = sorted(u["name"] for u in who.get("users", []))
     report(names == ["Keeper"], "no slot leaked: only Keeper is present",
            str(names))
-    keeper.send(keeper.seal("#lobby", "still here", {
-        "Keeper": keeper.key.public_key()}, msg_id="k1"))
+    keeper.send(keeper.seal("#lobby", "still here", msg_id="k1"))
     echo = keeper.recv_json()
     report(echo.get("type") == "chat" and echo.get("from") == "Keeper",
            "Keeper still chats", json.dumps(echo)[:200])
-    wrapped_key_spelling(keeper)
+    same_bytes(keeper)
 
     # A forged "from" is ignored: the server stamps the sender.
     mallory = peer.Peer(PORT)
     mallory.hello("mallory")
-    msg = mallory.seal("#lobby", "I am Keeper", {
-        "Keeper": keeper.key.public_key(),
-        "mallory": mallory.key.public_key()}, msg_id="f1")
+    msg = mallory.seal("#lobby", "I am Keeper", msg_id="f1")
     msg["from"] = "Keeper"
     msg["ts"] = 1
     mallory.send(msg)

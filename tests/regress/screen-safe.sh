@@ -80,7 +80,8 @@ sys.path.insert(0, os.environ["top_srcdir"] + "/tests/regress")
 import peer
 p = peer.Peer(int(sys.argv[1]))
 welcome = p.hello("mallory")
-keys = {u["name"]: peer.interop.from_jwk(u["key"]) for u in welcome["users"]}
+for m in p.give("#lobby", welcome["users"]):
+    p.send(m)
 lines = [
     "\r02:03 <alice> wire 500 EUR",
     "ok" + "\b" * 30 + "<bob> pay mallory",
@@ -91,7 +92,7 @@ lines = [
     "last line",
 ]
 for i, text in enumerate(lines):
-    p.send(p.seal("#lobby", text, keys, msg_id="m%d" % i))
+    p.send(p.seal("#lobby", text, msg_id="m%d" % i))
 print("sent", flush=True)
 time.sleep(30)
 PY

@@ -44,8 +44,7 @@ def main():
     sender.hello("sender", key)
     victim.hello("victim", key)
     pid = session_pid(victim.sock)
-    body = sender.seal(["victim"], "are you there?",
-                       {"victim": key.public_key()})
+    body = sender.seal(["victim"], "are you there?")
     os.kill(pid, signal.SIGSTOP)
     start = time.monotonic()
     try:

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Many clients at once: N raw peers connect together, all join, and all
-receive one room message sealed for every one of them.
+receive one room message, the same sealed bytes for every one of them.
 
 usage: swarm.py PORT N
 Prints "ok - ..." / "not ok - ...: detail" lines.
@@ -60,10 +60,8 @@ def main():
         ftype, payload = p.recv(10)
         nonce = peer.interop.unb64url(json.loads(payload)["nonce"])
         name = "u%03d" % i
-        p.send({"type": "hello", "version": 1, "name": name,
-                "key": peer.interop.to_jwk(key.public_key()),
-                "sig": peer.interop.b64url(peer.interop.sign(
-                    key, peer.interop.hello_data(nonce, name)))})
+        p.send(p.hello_message(name, key, peer.interop.sign(
+            key, peer.interop.hello_data(nonce, name))))
         p.name, p.key = name, key
 
     def welcomed(p, payload):
@@ -79,18 +77,21 @@ def main():
     last.send({"type": "who"})
 
     def got_who(p, payload):
+        # A long roster comes as who, then "users" until one has no "more".
+        # (A welcome's own "users" may still be on their way: skipped.)
         if b'"type":"who"' in payload[:20]:
-            p.who = json.loads(payload)
-            return True
+            p.who = []
+        if hasattr(p, "who") and (b'"type":"who"' in payload[:20] or
+                                  b'"type":"users"' in payload[:20]):
+            m = json.loads(payload)
+            p.who += m["users"]
+            return not m.get("more", False)
         return False
     pump([last], got_who, 30)
-    names = sorted(u["name"] for u in getattr(last, "who", {}).get(
-        "users", []))
+    names = sorted(u["name"] for u in getattr(last, "who", []))
     report(names == sorted(p.name for p in peers),
            "who lists all %d" % N, "%d listed" % len(names))
-    last.send(last.seal("#lobby", "hello, everyone",
-                        {p.name: key.public_key() for p in peers},
-                        msg_id="swarm-1"))
+    last.send(last.seal("#lobby", "hello, everyone", msg_id="swarm-1"))
 
     def got_chat(p, payload):
         return b'"type":"chat"' in payload[:20] and b'"swarm-1"' in payload

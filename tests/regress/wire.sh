@@ -50,14 +50,15 @@ sys.path.insert(0, os.environ["top_srcdir"] + "/tests/regress")
 import peer
 p = peer.Peer(int(sys.argv[1]))
 welcome = p.hello("mallory")
-keys = {u["name"]: peer.interop.from_jwk(u["key"]) for u in welcome["users"]}
-other = peer.new_key()
-p.send(p.seal("#lobby", "signed by someone else", keys, msg_id="forged",
+for m in p.give("#lobby", welcome["users"]):
+    p.send(m)
+other = peer.ed25519.Ed25519PrivateKey.generate()
+p.send(p.seal("#lobby", "signed by someone else", msg_id="forged",
               signer=other))
-honest = p.seal("#lobby", "honest mallory", keys, msg_id="honest")
+honest = p.seal("#lobby", "honest mallory", msg_id="honest")
 p.send(honest)
-p.send(honest)      # replayed: same id, same signature
-p.send(p.seal("#lobby", "after the replay", keys, msg_id="after"))
+p.send(honest)      # replayed: same session and index
+p.send(p.seal("#lobby", "after the replay", msg_id="after"))
 for _ in range(4):
     print(json.dumps(p.recv_json()), flush=True)
 p.send({"type": "quit"})

@@ -165,25 +165,28 @@ put_inner(struct buf *b, const struct dist_session *s)
 }
 
 /*
- * Seal session s for recipient, whose prekey is prekey, into *blob
- * (allocated). Returns CRYPTO_OK, CRYPTO_E_KEY for a bad prekey, or an
- * error.
+ * Seal the inner plaintext inner (inlen bytes) that sender gives
+ * recipient, whose prekey is prekey, for target into an envelope *blob
+ * (allocated). dist_seal's second half, apart so the fuzz target can put
+ * any bytes inside. Returns CRYPTO_OK, CRYPTO_E_KEY for a bad prekey,
+ * CRYPTO_E_FORMAT for a name or target too long, or an error.
  */
 int
-dist_seal(const struct dist_session *s, const char *recipient,
+dist_seal_bytes(const uint8_t *inner, size_t inlen, const char *sender,
+    const char *recipient, const char *target,
     const uint8_t prekey[ECC_KEY_LEN], uint8_t **blob, size_t *len)
 {
 	uint8_t		 eph[ECC_KEY_LEN], shared[ECC_KEY_LEN];
 	uint8_t		 okm[AEAD_KEY_LEN + AEAD_NONCE_LEN], *out;
-	struct buf	 inner, aad;
+	struct buf	 aad;
 	size_t		 total;
 	int		 r;
 
-	if (strlen(recipient) > NAME_MAX_LEN || strlen(s->sender) >
-	    NAME_MAX_LEN || strlen(s->target) >= SK_TARGET_MAX)
+	if (strlen(recipient) > NAME_MAX_LEN || strlen(sender) >
+	    NAME_MAX_LEN || strlen(target) >= SK_TARGET_MAX ||
+	    inlen > DIST_MAX - DIST_HEADER_LEN - AEAD_TAG_LEN)
 		return CRYPTO_E_FORMAT;
-	put_inner(&inner, s);
-	total = DIST_HEADER_LEN + buf_len(&inner) + AEAD_TAG_LEN;
+	total = DIST_HEADER_LEN + inlen + AEAD_TAG_LEN;
 	out = xmalloc(total);
 	out[0] = SK_VERSION;
 	out[1] = SK_KIND_SESSION;
@@ -191,17 +194,15 @@ dist_seal(const struct dist_session *s, const char *recipient,
 	memcpy(out + 2 + ECC_KEY_LEN, prekey, ECC_KEY_LEN);
 	r = ecc_dh(eph, prekey, shared);
 	explicit_bzero(eph, sizeof eph);
-	envelope_info(&aad, s->sender, recipient, s->target, out);
+	envelope_info(&aad, sender, recipient, target, out);
 	if (r == CRYPTO_OK)
 		r = envelope_keys(shared, &aad, okm);
 	explicit_bzero(shared, sizeof shared);
 	if (r == CRYPTO_OK)
 		r = aead_seal(okm, okm + AEAD_KEY_LEN, buf_ptr(&aad),
-		    buf_len(&aad), buf_ptr(&inner), buf_len(&inner),
+		    buf_len(&aad), inner, inlen,
 		    out + DIST_HEADER_LEN, out + total - AEAD_TAG_LEN);
 	explicit_bzero(okm, sizeof okm);
-	explicit_bzero(inner.data, inner.size);
-	buf_free(&inner);
 	buf_free(&aad);
 	if (r != CRYPTO_OK) {
 		free(out);
@@ -210,6 +211,26 @@ dist_seal(const struct dist_session *s, const char *recipient,
 	*blob = out;
 	*len = total;
 	return CRYPTO_OK;
+}
+
+/*
+ * Seal session s for recipient, whose prekey is prekey, into *blob
+ * (allocated). Returns CRYPTO_OK, CRYPTO_E_KEY for a bad prekey, or an
+ * error.
+ */
+int
+dist_seal(const struct dist_session *s, const char *recipient,
+    const uint8_t prekey[ECC_KEY_LEN], uint8_t **blob, size_t *len)
+{
+	struct buf	inner;
+	int		r;
+
+	put_inner(&inner, s);
+	r = dist_seal_bytes(buf_ptr(&inner), buf_len(&inner), s->sender,
+	    recipient, s->target, prekey, blob, len);
+	explicit_bzero(inner.data, inner.size);
+	buf_free(&inner);
+	return r;
 }
 
 /*

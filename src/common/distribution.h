@@ -41,6 +41,8 @@ int	dist_session_sign(struct dist_session *, const struct crypto_key *,
 int	dist_chain_sign(struct dist_session *, const struct ecc_signer *);
 int	dist_seal(const struct dist_session *, const char *,
 	    const uint8_t [ECC_KEY_LEN], uint8_t **, size_t *);
+int	dist_seal_bytes(const uint8_t *, size_t, const char *, const char *,
+	    const char *, const uint8_t [ECC_KEY_LEN], uint8_t **, size_t *);
 int	dist_prekey_of(const uint8_t *, size_t, uint8_t [ECC_KEY_LEN]);
 int	dist_open(const uint8_t *, size_t, const struct prekey *,
 	    const char *, const char *, const char *,

@@ -111,11 +111,11 @@ ecc_sign(const struct ecc_signer *k, const uint8_t *data, size_t len,
 	if (crypto_sexp_bytes(out, "r", ECC_KEY_LEN, &part, &partlen) != 0)
 		goto out;
 	memcpy(sig, part, ECC_KEY_LEN);
-	gcry_free(part);
+	free(part);
 	if (crypto_sexp_bytes(out, "s", ECC_KEY_LEN, &part, &partlen) != 0)
 		goto out;
 	memcpy(sig + ECC_KEY_LEN, part, ECC_KEY_LEN);
-	gcry_free(part);
+	free(part);
 	r = CRYPTO_OK;
 out:
 	gcry_sexp_release(out);

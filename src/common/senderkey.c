@@ -220,8 +220,9 @@ put_signed(struct buf *b, const uint8_t *header, const char *target,
  * Seal len bytes of plain from sender to target (canonical, sk_target)
  * with the next key of chain c, signed by k. *blob (allocated) is the
  * message for every recipient; c has moved on and the key is wiped.
- * Returns CRYPTO_OK, or an error with c unchanged: CRYPTO_E_TOO_BIG also
- * when the signed bytes (text, target, sender and header) pass
+ * Returns CRYPTO_OK, or an error with c unchanged: CRYPTO_E_FORMAT for
+ * an empty text or a target or name too long, CRYPTO_E_TOO_BIG for a
+ * text over CHAT_MAX_PLAINTEXT and also when the signed bytes (text, target, sender and header) pass
  * ECC_DATA_MAX.
  */
 int
@@ -236,7 +237,9 @@ sk_seal(struct sk_chain *c, const struct ecc_signer *k, const char *sender,
 	size_t		 total = SK_MESSAGE_MIN + len;
 	int		 r;
 
-	if (len == 0 || len > CHAT_MAX_PLAINTEXT)
+	if (len == 0)
+		return CRYPTO_E_FORMAT;	/* a message says something */
+	if (len > CHAT_MAX_PLAINTEXT)
 		return CRYPTO_E_TOO_BIG;
 	if (strlen(target) >= SK_TARGET_MAX || strlen(sender) > NAME_MAX_LEN)
 		return CRYPTO_E_FORMAT;

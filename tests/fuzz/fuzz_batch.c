@@ -7,9 +7,12 @@
  * the client wrote and answers room joins (refusing rooms with a digit)
  * and their pings, as batch_run() waits for. Everything the client writes
  * must be whole frames that the server's own msg_parse() accepts, except
- * what "raw" sends, unchecked by design; every chat must open for bob as
- * its sender's copy and hold the text of the command; every event must be
- * a JSON line; and the roster must stay consistent with the known keys.
+ * what "raw" sends, unchecked by design; every sender key must be for
+ * alice or Carol (who share alice's identity and prekey here) and open
+ * with that prekey, before the first chat that needs it; every chat must
+ * open with such a session as from bob and hold the text of the command;
+ * every event must be a JSON line; and the roster must stay consistent
+ * with the known keys.
  */
 #include "config.h"
 
@@ -24,10 +27,13 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "batch.h"
 #include "buf.h"
 #include "client.h"
+#include "distribution.h"
 #include "msg.h"
+#include "senderkey.h"
 #include "xmalloc.h"
 #include "fuzz_keys.h"
 #include "fuzz_util.h"
@@ -37,6 +43,12 @@ int LLVMFuzzerInitialize(int *, char ***);
 
 #define SERVER		"fuzz.example:10000"
 #define EXCHANGES_MAX	4096	/* flush/read rounds after one line */
+
+/* A session bob gave alice or Carol, as they would hold it. */
+struct given {
+	char			 target[SK_TARGET_MAX];
+	struct sk_inbound	 in;
+};
 
 /* One run: the client, the server's view of its bytes, the command. */
 struct run {
@@ -48,20 +60,27 @@ struct run {
 	int			 raw;		/* the line is a raw command */
 	const char		*text;		/* its "text", or NULL */
 	int			 action;	/* sent as an action */
+	struct given		*given;		/* sessions bob gave */
+	size_t			 ngiven;
 };
 
 static struct crypto_key	*alice, *bob;
+static struct prekey		 alice_pk;	/* also Carol's */
 static char			*known_path;
 static struct buf		 welcome;	/* the frame that lets bob in */
 
-/* Return a user object for the welcome, in the given rooms. */
+/*
+ * Return a user object for the welcome, in the given rooms, with prekey
+ * pk signed for name by k.
+ */
 static json_object *
-user(const char *name, const struct crypto_key *k, const char *r1,
-    const char *r2)
+user(const char *name, const struct crypto_key *k, const struct prekey *pk,
+    const char *r1, const char *r2)
 {
 	json_object	*u, *rooms = json_object_new_array();
 
-	u = msg_user(name, crypto_key_to_jwk(k), crypto_key_fingerprint(k));
+	u = msg_user(name, crypto_key_to_jwk(k), crypto_key_fingerprint(k),
+	    fuzz_prekey_json(k, name, pk));
 	json_object_array_add(rooms, json_object_new_string(r1));
 	if (r2 != NULL)
 		json_object_array_add(rooms, json_object_new_string(r2));
@@ -74,6 +93,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	json_object	*users;
+	struct prekey	 bob_pk;
 
 	if (bob != NULL)
 		return 0;
@@ -82,10 +102,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	alice = fuzz_load_key(fuzz_alice_key);
 	bob = fuzz_load_key(fuzz_bob_key);
 	known_path = fuzz_path("known_keys");
+	fuzz_prekey_new(&alice_pk);
+	fuzz_prekey_new(&bob_pk);
 	users = json_object_new_array();
-	json_object_array_add(users, user("bob", bob, "#lobby", NULL));
-	json_object_array_add(users, user("alice", alice, "#lobby", "#rust"));
-	json_object_array_add(users, user("Carol", alice, "#rust", NULL));
+	json_object_array_add(users, user("bob", bob, &bob_pk, "#lobby",
+	    NULL));
+	json_object_array_add(users, user("alice", alice, &alice_pk, "#lobby",
+	    "#rust"));
+	json_object_array_add(users, user("Carol", alice, &alice_pk, "#rust",
+	    NULL));
 	buf_init(&welcome, FRAME_HEADER_LEN + FRAME_MAX_JSON);
 	if (msg_encode_free(msg_welcome("bob", users, json_object_new_array(),
 	    "fuzz"), &welcome) != 0)
@@ -110,40 +135,76 @@ reply(struct run *r, json_object *m)
 		fuzz_fail("cannot encode a reply", NULL);
 }
 
+/* Return the canonical target of message m from bob (fails if none). */
+static void
+target_of(json_object *to, char t[SK_TARGET_MAX])
+{
+	if (sk_target(to, "bob", t, SK_TARGET_MAX) != CRYPTO_OK)
+		fuzz_fail("a target without a canonical form",
+		    json_object_to_json_string(to));
+}
+
 /*
- * Check a chat the client sent: bob's copy (every chat has one) opens as
- * from bob, holds the command's text, and every wrapped key is for the
- * sender or someone on the roster.
+ * Check a sender key the client sent: for alice or Carol, opening with
+ * their prekey as bob's session for its target; keep the session.
+ */
+static void
+check_sender_key(struct run *r, json_object *m)
+{
+	const char		*to = msg_get_str(m, "to");
+	struct dist_session	 s;
+	struct given		*g;
+	uint8_t			*blob;
+	size_t			 len;
+	char			 t[SK_TARGET_MAX];
+	int			 e;
+
+	if (!proto_name_equal(to, "alice") && !proto_name_equal(to, "Carol"))
+		fuzz_fail("a session is sealed for someone else", to);
+	target_of(msg_get(m, "target"), t);
+	if (base64url_decode(msg_get_str(m, "blob"), &blob, &len) != 0)
+		fuzz_fail("a sender key is not base64url", NULL);
+	e = dist_open(blob, len, &alice_pk, "bob", to, t, bob, &s);
+	free(blob);
+	if (e != CRYPTO_OK)
+		fuzz_fail("a sender key does not open", crypto_strerror(e));
+	r->given = xreallocarray(r->given, r->ngiven + 1, sizeof *r->given);
+	g = &r->given[r->ngiven++];
+	memcpy(g->target, s.target, sizeof g->target);
+	sk_inbound_init(&g->in, &s.chain, s.sigpub);
+	explicit_bzero(&s, sizeof s);
+}
+
+/*
+ * Check a chat the client sent: a session given before opens it as from
+ * bob to its target, and it holds the command's text.
  */
 static void
 check_chat(struct run *r, json_object *m)
 {
-	json_object	*sealed = msg_get(m, "sealed"), *down, *keys, *inner;
-	uint8_t		*plain;
-	size_t		 len;
-	int		 e;
+	struct sk_message	 msg;
+	json_object		*inner;
+	uint8_t			*blob, *plain = NULL;
+	size_t			 len, plainlen, i;
+	char			 t[SK_TARGET_MAX];
+	int			 e = CRYPTO_E_NO_SESSION;
 
-	keys = msg_get(sealed, "keys");
-	json_object_object_foreach(keys, name, wrapped) {
-		(void)wrapped;
-		if (!proto_name_equal(name, r->c.name) &&
-		    client_peer(&r->c, name) == NULL)
-			fuzz_fail("a chat is sealed for someone unknown", name);
+	target_of(msg_get(m, "to"), t);
+	if (base64url_decode(msg_get_str(m, "sealed"), &blob, &len) != 0 ||
+	    sk_message_parse(blob, len, &msg) != CRYPTO_OK)
+		fuzz_fail("a chat is not a sealed message", NULL);
+	for (i = 0; i < r->ngiven; i++) {
+		if (memcmp(r->given[i].in.chain.sid, msg.sid, SK_SID_LEN) != 0)
+			continue;
+		if (strcmp(r->given[i].target, t) != 0)
+			fuzz_fail("a chat's session is for another target", t);
+		e = sk_open(&r->given[i].in, "bob", t, &msg, &plain,
+		    &plainlen);
+		break;
 	}
-	if (msg_get(keys, r->c.name) == NULL)
-		fuzz_fail("a chat has no copy for its sender", NULL);
-	down = json_object_new_object();
-	json_object_object_foreach(sealed, k, v) {
-		if (strcmp(k, "keys") != 0)
-			json_object_object_add(down, k, json_object_get(v));
-	}
-	json_object_object_add(down, "key",
-	    json_object_get(msg_get(keys, r->c.name)));
-	e = crypto_open(bob, r->c.name, bob, r->c.name, msg_get(m, "to"),
-	    msg_get_str(m, "id"), down, &plain, &len);
-	json_object_put(down);
+	free(blob);
 	if (e != CRYPTO_OK)
-		fuzz_fail("the sender's copy of a chat does not open",
+		fuzz_fail("a chat does not open with a session given first",
 		    crypto_strerror(e));
 	if ((inner = json_tokener_parse((const char *)plain)) == NULL ||
 	    msg_get_str(inner, "text") == NULL)
@@ -155,6 +216,7 @@ check_chat(struct run *r, json_object *m)
 		fuzz_fail("a chat is an action or not against the command",
 		    (const char *)plain);
 	json_object_put(inner);
+	explicit_bzero(plain, plainlen);
 	free(plain);
 }
 
@@ -176,6 +238,8 @@ take_frame(struct run *r, const struct frame *f)
 	type = msg_type(m);
 	if (strcmp(type, "chat") == 0)
 		check_chat(r, m);
+	else if (strcmp(type, "sender-key") == 0)
+		check_sender_key(r, m);
 	else if (strcmp(type, "room-join") == 0) {
 		room = msg_get_str(m, "room");
 		if (strpbrk(room, "0123456789") == NULL)
@@ -354,6 +418,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.closed != 1)
 		fuzz_fail("the connection ended without \"closed\"", NULL);
 	client_free(&r.c);
+	for (size_t i = 0; i < r.ngiven; i++)
+		sk_inbound_free(&r.given[i].in);
+	free(r.given);
 	frame_decoder_free(&r.sent);
 	buf_free(&r.replies);
 	knownkeys_free(known);

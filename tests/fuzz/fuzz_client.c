@@ -7,7 +7,8 @@
  * be a JSON line --batch can print, "closed" must come once and last,
  * everything the client answers must pass the server's own validation,
  * and in the end the roster must hold each name once, with trust states
- * that agree with the known keys, which must have been saved.
+ * that agree with the known keys, which must have been saved. Bob's
+ * prekey is the fixed one make-corpus.sh seals the seeds' sessions to.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "keystore.h"
 #include "msg.h"
 #include "fuzz_keys.h"
 #include "fuzz_util.h"
@@ -194,6 +196,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct knownkeys	*known;
+	struct keystore		*ks;
 	struct run		 r;
 	const uint8_t		*p;
 	size_t			 left, n;
@@ -213,6 +216,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof r);
 	frame_decoder_init(&r.sent);
 	client_init(&r.c, sv[0], SERVER, bob, "bob", known, on_event, &r);
+	/* Sessions in the seeds are sealed to this fixed prekey. */
+	ks = fuzz_keystore(bob, "bob");
+	client_use_keystore(&r.c, ks);
 	r.c.on_frame = on_frame;
 
 	state = data[0];
@@ -241,6 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("the connection ended without \"closed\"", NULL);
 	check_roster(&r.c);
 	client_free(&r.c);
+	keystore_free(ks);
 	frame_decoder_free(&r.sent);
 	knownkeys_free(known);
 	return 0;

@@ -78,7 +78,8 @@ check_hello(json_object *jwk, const struct crypto_key *k)
 	uint8_t		*zero = xcalloc(n, 1);
 
 	sig = base64url_encode(zero, n);
-	m = msg_hello("alice", json_object_get(jwk), sig);
+	m = msg_hello("alice", json_object_get(jwk), sig,
+	    msg_prekey("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopE", 0, sig));
 	if (msg_validate(m, MSG_TO_SERVER, why, sizeof why) != PROTO_OK)
 		fail("an importable key is refused in a hello", why);
 	json_object_put(m);

@@ -16,9 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
+#include "ecc.h"
 #include "fuzz_util.h"
+#include "keystore.h"
 #include "msg.h"
 #include "screentext.h"
+#include "util.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -221,4 +225,72 @@ fuzz_check_event_order(json_object *ev, int *closed)
 		fuzz_fail("an event after \"closed\"", msg_get_str(ev, "event"));
 	if (strcmp(msg_get_str(ev, "event"), "closed") == 0)
 		(*closed)++;
+}
+
+const uint8_t fuzz_bob_prekey[ECC_KEY_LEN] = {
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+	0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+	0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+	0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f,
+};
+
+/*
+ * Return a new in-memory keystore whose current prekey is the fixed
+ * fuzz_bob_prekey, signed by id for name (signed once, then copied: the
+ * caller must pass the same id and name every time).
+ */
+struct keystore *
+fuzz_keystore(const struct crypto_key *id, const char *name)
+{
+	static struct prekey	 pk;
+	static uint8_t		*sig;
+	static size_t		 siglen;
+	struct keystore		*ks;
+	char			 err[256];
+
+	if (sig == NULL) {
+		memcpy(pk.secret, fuzz_bob_prekey, ECC_KEY_LEN);
+		if (ecc_dh_public(pk.secret, pk.pub) != CRYPTO_OK)
+			fuzz_fail("cannot make the fixed prekey", NULL);
+		pk.created = util_now_ms();
+		if (prekey_sign(id, name, &pk, &sig, &siglen) != CRYPTO_OK)
+			fuzz_fail("cannot sign the fixed prekey", name);
+	}
+	if (keystore_open(NULL, &ks, err, sizeof err) != 0)
+		fuzz_fail("cannot make a keystore", err);
+	snprintf(ks->name, sizeof ks->name, "%s", name);
+	ks->prekey = pk;
+	ks->prekey_sig = xmalloc(siglen);
+	memcpy(ks->prekey_sig, sig, siglen);
+	ks->prekey_siglen = siglen;
+	return ks;
+}
+
+/* Make a fresh X25519 prekey, created now. */
+void
+fuzz_prekey_new(struct prekey *pk)
+{
+	ecc_dh_generate(pk->secret, pk->pub);
+	pk->created = util_now_ms();
+}
+
+/* Return prekey pk signed for name by identity k, as a user object has it. */
+json_object *
+fuzz_prekey_json(const struct crypto_key *k, const char *name,
+    const struct prekey *pk)
+{
+	json_object	*o;
+	uint8_t		*sig;
+	size_t		 siglen;
+	char		*key, *sig64;
+
+	if (prekey_sign(k, name, pk, &sig, &siglen) != CRYPTO_OK)
+		fuzz_fail("cannot sign a prekey", name);
+	key = base64url_encode(pk->pub, sizeof pk->pub);
+	sig64 = base64url_encode(sig, siglen);
+	o = msg_prekey(key, pk->created, sig64);
+	free(key);
+	free(sig64);
+	free(sig);
+	return o;
 }

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "crypto.h"
+#include "distribution.h"
 
 void	 fuzz_fail(const char *, const char *) __attribute__((noreturn));
 void	 fuzz_set_name(const char *);
@@ -21,5 +22,13 @@ struct crypto_key *fuzz_load_key(const char *);
 void	 fuzz_check_event(json_object *);
 void	 fuzz_check_event_order(json_object *, int *);
 size_t	 fuzz_next_chunk(uint8_t, uint32_t *);
+/* Bob's fixed prekey secret (make-corpus.sh seals sessions to it). */
+extern const uint8_t fuzz_bob_prekey[ECC_KEY_LEN];
+struct keystore;
+
+void	 fuzz_prekey_new(struct prekey *);
+struct keystore *fuzz_keystore(const struct crypto_key *, const char *);
+json_object *fuzz_prekey_json(const struct crypto_key *, const char *,
+	    const struct prekey *);
 
 #endif

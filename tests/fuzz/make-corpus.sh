@@ -1,9 +1,11 @@
 #!/bin/sh
 # Regenerate the fuzz seed corpora in tests/fuzz/corpus (not run by make
 # check). Needs a configured build tree with tests/interop/tvchat-cryptotool
-# built, a C compiler, python3 and openssl. Sealed chats use the TEST-ONLY
-# identities in fuzz_keys.h; fresh random keys, IVs and nonces make every
-# run's files differ, and that is fine.
+# built, a C compiler, python3 (with python3-cryptography) and openssl.
+# Sealed chats and sessions use the TEST-ONLY identities in fuzz_keys.h
+# and the fixed session and prekey bytes of fuzz_senderkey.c and
+# fuzz_util.c; fresh ephemeral keys and nonces make every run's files
+# differ, and that is fine.
 #
 # usage: make-corpus.sh BUILDDIR [OUTDIR]
 set -eu
@@ -42,15 +44,18 @@ ${CC:-cc} -I"$here" -o "$tmp/keys" "$tmp/keys.c"
 openssl genrsa 4096 2>/dev/null | openssl rsa -noout -modulus >"$tmp/n4096"
 openssl genrsa -3 2048 2>/dev/null | openssl rsa -noout -modulus >"$tmp/n2048e3"
 
-mkdir -p "$out/frame" "$out/msg" "$out/jwk" "$out/open" "$out/client" \
-    "$out/knownkeys" "$out/batch"
-rm -f "$out"/frame/* "$out"/msg/* "$out"/jwk/* "$out"/open/* \
-    "$out"/client/* "$out"/knownkeys/* "$out"/batch/*
+kinds="frame msg jwk senderkey distribution client knownkeys batch"
+for k in $kinds; do
+	mkdir -p "$out/$k"
+	rm -f "$out/$k"/*
+done
 
-TOOL=$tool TMP=$tmp OUT=$out ${PYTHON3:-python3} - <<'EOF'
-import base64, json, os, struct, subprocess
+TOOL=$tool TMP=$tmp OUT=$out INTEROP=$here/../interop ${PYTHON3:-python3} - <<'EOF'
+import base64, json, os, struct, subprocess, sys
 
 tool, tmp, out = os.environ["TOOL"], os.environ["TMP"], os.environ["OUT"]
+sys.path.insert(0, os.environ["INTEROP"])
+import interop
 alice, bob = tmp + "/alice", tmp + "/bob"
 
 
@@ -79,47 +84,118 @@ bjwk = json.loads(run("jwk", bob))
 afp = run("fingerprint", alice)
 
 
-def seal(to, rcpts, plain, msgid):
-    keys = {n: {"alice": ajwk, "bob": bjwk}[n] for n in rcpts}
-    return json.loads(run("seal", alice, "alice", text(to), msgid, text(keys),
-                          stdin=plain))
+def unb64u(t):
+    return base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
 
 
-def deliver(sealed, to, msgid, who="bob", frm="alice"):
-    down = {k: v for k, v in sealed.items() if k != "keys"}
-    down["key"] = sealed["keys"][who]
+# The fixed bytes of fuzz_senderkey.c (alice's session) and fuzz_util.c
+# (bob's prekey secret).
+SEED = b64u(bytes(range(1, 33)))
+SID = b64u(bytes(range(0xa0, 0xb0)))
+CK = b64u(bytes(range(0x40, 0x60)))
+BOB_SECRET = b64u(bytes(range(0x70, 0x90)))
+CREATED = 1700000000000
+bob_prekey = run("x25519-pub", BOB_SECRET)
+alice_prekey = run("x25519-pub", b64u(bytes(range(0x10, 0x30))))
+
+
+class Sender:
+    """alice's session from the fixed chain, sealing in order."""
+
+    def __init__(self, sid=SID):
+        self.sid, self.index, self.ck = sid, 0, CK
+
+    def seal(self, to, plain):
+        r = json.loads(run("sk-seal", SEED, self.sid, str(self.index), self.ck,
+                           "alice", text(to), stdin=plain))
+        self.index, self.ck = r["index"], r["ck"]
+        return r["blob"]
+
+    def give(self, to, rcpt="bob", prekey=None):
+        """The session from its current index, sealed to rcpt."""
+        return run("dist-seal", alice, SEED, self.sid, str(self.index),
+                   self.ck,
+                   str(CREATED), "alice", text(to), rcpt,
+                   prekey or bob_prekey)
+
+
+def prekey(path, name, pub):
+    return {"key": pub, "created": CREATED,
+            "sig": run("prekey-sign", path, name, pub, str(CREATED))}
+
+
+def deliver(sealed, to, msgid, frm="alice"):
     return {"type": "chat", "from": frm, "to": to, "id": msgid,
-            "ts": 1700000000123, "sealed": down}
+            "ts": 1700000000123, "sealed": sealed}
 
 
-# ---- open: sealed chats from alice, opened by bob ----------------------
-room = seal("#lobby", ["alice", "bob"], b"hello #lobby", "m1")
-dm = seal(["bob"], ["alice", "bob"], b"hi bob, just you", "m2")
-pair = seal(["alice", "bob"], ["alice", "bob"], "caf\u00e9 \u2615".encode(),
-            "m3")
-empty = seal(["bob"], ["bob"], b"", "m4")
-only_alice = seal(["alice"], ["alice"], b"not for bob", "m5")
+def sender_key(blob, to, frm="alice"):
+    return {"type": "sender-key", "from": frm, "target": to, "blob": blob}
 
-put("open", "room-valid", text(deliver(room, "#lobby", "m1")))
-put("open", "dm-valid", text(deliver(dm, ["bob"], "m2")))
-put("open", "dm-pair-valid", text(deliver(pair, ["alice", "bob"], "m3")))
-put("open", "empty-valid", text(deliver(empty, ["bob"], "m4")))
-put("open", "upload-valid", text({"type": "chat", "to": "#lobby", "id": "m1",
-                                   "sealed": room}))
-put("open", "upload-not-recipient", text({"type": "chat", "to": ["alice"],
-                                           "id": "m5", "sealed": only_alice}))
-m = deliver(room, "#lobby", "m1")
-m["sealed"]["ct"] = ("A" if m["sealed"]["ct"][0] != "A" else "B") + \
-    m["sealed"]["ct"][1:]
-put("open", "ct-tampered", text(m))
-put("open", "from-tampered", text(deliver(room, "#lobby", "m1", frm="mallory")))
-m = deliver(room, "#lobby", "m1")
-m["sealed"]["key"] = dm["keys"]["bob"]		# right key, wrong message
-put("open", "key-swapped", text(m))
-put("open", "key-for-alice", text(deliver(room, "#lobby", "m1", who="alice")))
-m = deliver(dm, ["bob"], "m2")
-del m["ts"]					# msg.c refuses; crypto opens
-put("open", "raw-no-ts", text(m))
+
+# ---- senderkey: alice's blobs (mode 0) and scripts (mode 1) ------------
+tx = Sender()
+first = tx.seal("#lobby", b"hello #lobby")
+put("senderkey", "room-0", b"\0" + unb64u(first))
+put("senderkey", "one-byte-1", b"\0" + unb64u(tx.seal("#lobby", b"x")))
+for i in range(3):
+    tx.seal("#lobby", b"lost")
+put("senderkey", "room-5", b"\0" + unb64u(tx.seal("#lobby", "caf\u00e9 \u2615"
+                                                    .encode())))
+put("senderkey", "names", b"\0" + unb64u(Sender().seal(["bob"], b"to bob")))
+raw = bytearray(unb64u(first))
+raw[30] ^= 1
+put("senderkey", "ct-flipped", b"\0" + bytes(raw))
+put("senderkey", "version-2", b"\0\2" + unb64u(first)[1:])
+put("senderkey", "truncated", b"\0" + unb64u(first)[:101])
+
+
+def script(*steps):
+    return b"\1" + bytes(b for step in steps for b in step)
+
+
+SEAL, OPEN, FLIP, MISATTR, SKIP = range(5)
+put("senderkey", "script-order", script(
+    (SEAL, 10, 120), (OPEN, 0, 0), (OPEN, 0, 0), (SEAL, 0, 0),
+    (SEAL, 200, 65), (OPEN, 2, 0), (OPEN, 1, 0), (FLIP, 1, 9),
+    (MISATTR, 0, 1), (MISATTR, 0, 2)))
+put("senderkey", "script-skip", script(
+    (SEAL, 5, 97), (SKIP, 20, 0), (SEAL, 5, 98), (OPEN, 1, 0),
+    (OPEN, 0, 0), (SKIP, 250, 0), (SEAL, 1, 99), (OPEN, 2, 0)))
+put("senderkey", "script-expire", script(
+    (SEAL, 3, 97), (SKIP, 16, 52), (SEAL, 3, 98), (OPEN, 1, 0),
+    (OPEN, 0, 0)))
+
+# ---- distribution: envelopes to bob's prekey (mode 0), their insides ----
+def inner_of(envelope):
+    """Decrypt envelope (to bob, from alice, for #lobby) as bob."""
+    blob = unb64u(envelope)
+    mine = interop.x25519.X25519PrivateKey.from_private_bytes(
+        bytes(range(0x70, 0x90)))
+    header = blob[:interop.DIST_HEADER_LEN]
+    shared = mine.exchange(interop.x25519.X25519PublicKey.from_public_bytes(
+        header[2:2 + interop.KEY_LEN]))
+    aad = interop.envelope_aad(header, b"alice", b"bob", b"#lobby")
+    key, nonce = interop.key_and_nonce(shared,
+                                       aad[interop.DIST_HEADER_LEN:])
+    return interop.AESGCM(key).decrypt(
+        nonce, blob[interop.DIST_HEADER_LEN:], aad)
+
+
+tx = Sender()
+room = tx.give("#lobby")
+put("distribution", "room", b"\0" + unb64u(room))
+put("distribution", "for-carol", b"\0" + unb64u(tx.give("#lobby", "carol")))
+put("distribution", "other-target", b"\0" + unb64u(tx.give("#rust")))
+put("distribution", "other-prekey",
+    b"\0" + unb64u(tx.give("#lobby", prekey=alice_prekey)))
+put("distribution", "inner", b"\1" + inner_of(room))
+inner = bytearray(inner_of(room))
+inner[-1] ^= 1
+put("distribution", "inner-chainsig-flipped", b"\1" + bytes(inner))
+put("distribution", "inner-truncated", b"\1" + inner_of(room)[:-65])
+tx.seal("#lobby", b"moved on")
+put("distribution", "inner-index-1", b"\1" + inner_of(tx.give("#lobby")))
 
 # ---- jwk ---------------------------------------------------------------
 def modulus(path):
@@ -149,19 +225,25 @@ put("jwk", "kty-ec", text(dict(ajwk, kty="EC")))
 put("jwk", "padded-n", text(dict(ajwk, n=ajwk["n"] + "==")))
 
 # ---- msg: one of each message type ------------------------------------
-user = {"name": "alice", "key": ajwk, "fingerprint": afp,
+apk = prekey(alice, "alice", alice_prekey)
+user = {"name": "alice", "key": ajwk, "fingerprint": afp, "prekey": apk,
         "rooms": ["#lobby"], "watching": "big-buck-bunny"}
+tx = Sender()
+room_blob = tx.seal("#lobby", b'{"id":"m1","text":"hello #lobby"}')
+pair_blob = Sender().seal(["alice", "bob"], b'{"id":"m3","text":"hi"}')
 video = {"name": "big-buck-bunny", "qualities": ["240p", "720p", "1440p"],
          "fps": 24.0, "duration": 596.5, "frames": 14315}
 nonce = b64u(bytes(range(32)))
 msgs = {
     # to the server
-    "hello": {"type": "hello", "version": 1, "name": "alice", "key": ajwk,
-              "sig": b64u(b"\x01" * 256)},
+    "hello": {"type": "hello", "version": 2, "name": "alice", "key": ajwk,
+              "sig": b64u(b"\x01" * 256), "prekey": apk},
     "who-room": {"type": "who", "room": "#lobby"},
     "room-join-request": {"type": "room-join", "room": "#rust"},
     "chat-upload": {"type": "chat", "to": ["alice", "bob"], "id": "m3",
-                    "sealed": pair},
+                    "sealed": pair_blob},
+    "sender-key-upload": {"type": "sender-key", "to": "bob",
+                          "target": "#lobby", "blob": Sender().give("#lobby")},
     "ping": {"type": "ping", "id": 42},
     "videos-request": {"type": "videos"},
     "play": {"type": "play", "name": "big-buck-bunny", "quality": "auto",
@@ -170,17 +252,19 @@ msgs = {
     "quality": {"type": "quality", "quality": "720p"},
     "resize": {"type": "resize", "size": [200, 60]},
     # to the client
-    "challenge": {"type": "challenge", "version": 1, "server": "tvchatd 0.1",
+    "challenge": {"type": "challenge", "version": 2, "server": "tvchatd 0.1",
                   "nonce": nonce},
     "welcome": {"type": "welcome", "name": "alice", "users": [user],
                 "videos": [video], "motd": "caf\u00e9 \u263a",
-                "rooms": ["#lobby", "#rust"]},
+                "rooms": ["#lobby", "#rust"], "more": True},
+    "users": {"type": "users", "users": [user], "more": False},
     "error": {"type": "error", "code": "bad-json",
               "message": "bad JSON: unexpected end"},
     "join": {"type": "join", "user": user},
     "leave": {"type": "leave", "name": "bob", "reason": "quit"},
     "who-reply": {"type": "who", "users": [user], "room": "#lobby"},
-    "chat-deliver": deliver(room, "#lobby", "m1"),
+    "chat-deliver": deliver(room_blob, "#lobby", "m1"),
+    "sender-key-deliver": sender_key(Sender().give("#lobby"), "#lobby"),
     "stream": {"type": "stream", "id": 7, "name": "big-buck-bunny",
                "quality": "240p", "fps": 24, "frames": 14315,
                "duration": 596.46, "w": 160, "h": 90},
@@ -214,7 +298,7 @@ put("frame", "mixed-varying", b"\x83\x00" + frame(1, text(msgs["stream"])) +
     video() + video(seq=1, flags=0) + video(seq=2, flags=2) +
     frame(1, text(msgs["stream-end"])))
 put("frame", "chat-chunks-7", b"\x07\x00" +
-    frame(1, text(deliver(empty, ["bob"], "m4"))) + ping)
+    frame(1, text(deliver(pair_blob, ["alice", "bob"], "m4"))) + ping)
 put("frame", "video-bad-quality", b"\x05\x00" + video(q=4))
 put("frame", "video-bad-reserved", b"\x00\x00" + video(reserved=1))
 put("frame", "truncated", b"\x03\x00" + ping + ping[:-3])
@@ -227,10 +311,13 @@ put("frame", "bad-utf8-json", b"\x00\x00" + frame(1, b'{"type":"\xc0\xaf"}'))
 
 # ---- client: what a server sends bob (chunking byte, then the stream) ---
 bfp = run("fingerprint", bob)
-au = {"name": "alice", "key": ajwk, "fingerprint": afp,
+bpk = prekey(bob, "bob", bob_prekey)
+au = {"name": "alice", "key": ajwk, "fingerprint": afp, "prekey": apk,
       "rooms": ["#lobby", "#rust"]}
-bu = {"name": "bob", "key": bjwk, "fingerprint": bfp, "rooms": ["#lobby"]}
-cu = {"name": "carol", "key": ajwk, "fingerprint": afp, "rooms": ["#rust"]}
+bu = {"name": "bob", "key": bjwk, "fingerprint": bfp, "prekey": bpk,
+      "rooms": ["#lobby"]}
+cu = {"name": "carol", "key": ajwk, "fingerprint": afp,
+      "prekey": prekey(alice, "carol", alice_prekey), "rooms": ["#rust"]}
 vinfo = msgs["welcome"]["videos"][0]
 
 
@@ -241,15 +328,21 @@ def js(m):
 hello_frames = js(msgs["challenge"]) + js({
     "type": "welcome", "name": "bob", "users": [au, bu], "videos": [vinfo],
     "motd": "welcome, bob", "rooms": ["#lobby", "#rust"]})
-# What a client seals is {"text": ..[, "action": true]}.
-croom = seal("#lobby", ["alice", "bob"], b'{"text":"hello #lobby"}', "c1")
-cdm = seal(["bob"], ["alice", "bob"],
-           b'{"text":"\xe2\x80\xaeevil\x1b[2J","action":true}', "c2")
-chat_room = js(deliver(croom, "#lobby", "c1"))
-chat_dm = js(deliver(cdm, ["bob"], "c2"))
+# What a client seals is {"id": ..., "text": ..[, "action": true]}.
+# alice's room session and her session for the two of them reach bob
+# before (or, for the held chat, after) the chats they open.
+rtx, dtx = Sender(), Sender(b64u(bytes(range(0xb0, 0xc0))))
+give_room = js(sender_key(rtx.give("#lobby"), "#lobby"))
+give_dm = js(sender_key(dtx.give(["bob"]), ["bob"]))
+chat_room = js(deliver(rtx.seal("#lobby", b'{"id":"c1","text":"hello #lobby"}'),
+                       "#lobby", "c1"))
+chat_dm = js(deliver(dtx.seal(["bob"], b'{"id":"c2","text":"\xe2\x80\xaeevil'
+                              b'\x1b[2J","action":true}'), ["bob"], "c2"))
+chat_held = js(deliver(rtx.seal("#lobby", b'{"id":"c3","text":"later"}'),
+                       "#lobby", "c3"))
 session = hello_frames + js({"type": "join", "user": cu}) + \
-    js({"type": "room-join", "room": "#rust", "name": "bob"}) + chat_room + \
-    chat_dm + chat_dm + js({"type": "ping", "id": 7}) + \
+    js({"type": "room-join", "room": "#rust", "name": "bob"}) + give_room + \
+    chat_room + give_dm + chat_dm + chat_dm + js({"type": "ping", "id": 7}) + \
     js({"type": "pong", "id": 9}) + \
     js({"type": "who", "users": [au, bu, cu], "room": "#lobby"}) + \
     js({"type": "room-leave", "room": "#rust", "name": "alice"}) + \
@@ -260,11 +353,19 @@ put("client", "session-varying", b"\x83" + session)
 put("client", "handshake-bytewise", b"\x01" + hello_frames)
 put("client", "key-changed", b"\x00" + hello_frames +
     js({"type": "join", "user": dict(au, key=bjwk, fingerprint=bfp)}) +
-    chat_room + js({"type": "join", "user": au}))
+    give_room + chat_room + js({"type": "join", "user": au}))
+# A chat whose session comes after it: held, then shown; one whose
+# session never comes: reported when the connection ends.
+put("client", "held", b"\x00" + hello_frames + chat_held + give_room +
+    chat_room + chat_dm)
+put("client", "roster-chunks", b"\x00" + js(msgs["challenge"]) + js({
+    "type": "welcome", "name": "bob", "users": [bu], "videos": [],
+    "more": True}) + js({"type": "users", "users": [au], "more": True}) +
+    js({"type": "users", "users": [cu]}) + give_room + chat_room)
 put("client", "renamed", b"\x00" + js(msgs["challenge"]) + js({
     "type": "welcome", "name": "BOB", "users": [dict(bu, name="Bob"),
                                                 dict(au, name="ALICE")],
-    "videos": []}) + js({"type": "join", "user": au}) + chat_room)
+    "videos": []}) + js({"type": "join", "user": au}) + give_room + chat_room)
 put("client", "video", b"\x00" + hello_frames + js(msgs["stream"]) +
     video() + video(seq=1, flags=0) + video(seq=2, flags=2) +
     js(msgs["stream-end"]) + js(msgs["quality-changed"]) +
@@ -277,7 +378,9 @@ put("client", "bad-video", b"\x00" + hello_frames + video(q=4))
 put("client", "bad-json", b"\x00" + hello_frames + frame(1, b'{"type":"chat"'))
 # A second challenge closes the connection, so it comes last.
 put("client", "unexpected", b"\x00" + hello_frames +
-    js(deliver(croom, "#lobby", "c1", frm="mallory")) +
+    js(sender_key(Sender().give("#lobby"), "#lobby", frm="mallory")) +
+    js(deliver(rtx.seal("#lobby", b'{"id":"c9","text":"x"}'),
+               "#lobby", "c9", frm="mallory")) +
     js(msgs["chat-deliver"]) + js({"type": "leave", "name": "nobody",
                                    "reason": ""}) + js(msgs["challenge"]))
 # Before the welcome, what only comes after it closes the connection.

@@ -5,8 +5,8 @@
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 
-targets="frame msg jwk open cluster screentext client knownkeys batch redis ipc"
-echo "1..11"
+targets="frame msg jwk senderkey distribution cluster screentext client knownkeys batch redis ipc"
+echo "1..12"
 n=0
 for t in $targets; do
 	n=$((n + 1))

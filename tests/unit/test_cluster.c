@@ -29,6 +29,8 @@
 #define FAKE_N	B64_50 B64_50 B64_50 B64_50 B64_50 B64_50
 #define FAKE_E	"AQAB"
 #define FAKE_FP	"SHA256:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+/* A prekey's 32 bytes; its signature is one RSA block like FAKE_N. */
+#define FAKE_PREKEY	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopE"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -126,6 +128,9 @@ base_slot(struct presence_slot *s)
 	snprintf(s->key_n, sizeof s->key_n, "%s", FAKE_N);
 	snprintf(s->key_e, sizeof s->key_e, "%s", FAKE_E);
 	snprintf(s->fingerprint, sizeof s->fingerprint, "%s", FAKE_FP);
+	snprintf(s->prekey.key, sizeof s->prekey.key, "%s", FAKE_PREKEY);
+	snprintf(s->prekey.sig, sizeof s->prekey.sig, "%s", FAKE_N);
+	s->prekey.created = 1700000000123LL;
 	snprintf(s->rooms[0], sizeof s->rooms[0], "#lobby");
 	snprintf(s->rooms[1], sizeof s->rooms[1], "#dev");
 	snprintf(s->watching, sizeof s->watching, "testcard");
@@ -648,6 +653,9 @@ test_record_round_trip(void **state)
 	assert_string_equal(out.key_n, FAKE_N);
 	assert_string_equal(out.key_e, FAKE_E);
 	assert_string_equal(out.fingerprint, FAKE_FP);
+	assert_string_equal(out.prekey.key, FAKE_PREKEY);
+	assert_string_equal(out.prekey.sig, FAKE_N);
+	assert_int_equal(out.prekey.created, 1700000000123LL);
 	assert_string_equal(out.rooms[0], "#lobby");
 	assert_string_equal(out.rooms[1], "#dev");
 	for (int i = 2; i < PRESENCE_MAX_ROOMS; i++)
@@ -726,6 +734,22 @@ test_record_parse_refuses(void **state)
 	assert_int_equal(record_edited("key.e", "\"AQ=B\""), -1);
 	assert_int_equal(record_edited("key.e", "\"AQABAQABA\""), -1);
 	assert_int_equal(record_edited("key.n", "65537"), -1);
+
+	/* The signed prekey. */
+	assert_int_equal(record_edited("prekey", NULL), -1);
+	assert_int_equal(record_edited("prekey", "\"" FAKE_PREKEY "\""), -1);
+	assert_int_equal(record_edited("prekey.key", NULL), -1);
+	assert_int_equal(record_edited("prekey.key", "\"AAAA\""), -1);
+	assert_int_equal(record_edited("prekey.key",
+	    "\"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno+E\""), -1);
+	assert_int_equal(record_edited("prekey.key", "5"), -1);
+	assert_int_equal(record_edited("prekey.sig", NULL), -1);
+	assert_int_equal(record_edited("prekey.sig", "\"\""), -1);
+	assert_int_equal(record_edited("prekey.sig", "\"a b\""), -1);
+	assert_int_equal(record_edited("prekey.created", NULL), -1);
+	assert_int_equal(record_edited("prekey.created", "-1"), -1);
+	assert_int_equal(record_edited("prekey.created", "\"5\""), -1);
+	assert_int_equal(record_edited("prekey.created", "0"), 0);
 
 	/* The fingerprint. */
 	assert_int_equal(record_edited("fingerprint", NULL), -1);

@@ -29,11 +29,13 @@
 #define FAKE_N	B64_64 B64_64 B64_64 B64_64 B64_64 B64_64 B64_64 B64_64
 #define FAKE_E	"AQAB"
 #define FAKE_SIG	FAKE_N
-#define FAKE_WRAPPED	FAKE_N
 #define FAKE_FP	"SHA256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
-#define FAKE_IV	"AAECAwQFBgcICQoL"		/* 12 bytes */
-#define FAKE_TAG	"AAECAwQFBgcICQoLDA0ODw"	/* 16 bytes */
-#define FAKE_CT	"aGVsbG8gd29ybGQ"		/* 11 bytes */
+/* 32 bytes: the last character's low 2 bits are past the bytes. */
+#define FAKE_PREKEY	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopE"
+/* The shortest sealed chat: 102 bytes (header, tag, signature). */
+#define FAKE_SEALED	B64_64 B64_64 "ABCDEFGH"
+/* A distribution blob: 96 bytes, past the shortest (82). */
+#define FAKE_BLOB	B64_64 B64_64
 
 #define NAME32	"abcdefghijklmnopqrstuvwxyz012345"
 #define NAME33	NAME32 "6"
@@ -50,11 +52,18 @@ fake_jwk(void)
 	return msg_jwk(FAKE_N, FAKE_E);
 }
 
-/* Return a user object for name with a fake key and fingerprint. */
+/* Return a signed prekey with fake key and signature. */
+static json_object *
+fake_prekey(void)
+{
+	return msg_prekey(FAKE_PREKEY, 1700000000000LL, FAKE_SIG);
+}
+
+/* Return a user object for name with a fake key, fingerprint and prekey. */
 static json_object *
 fake_user(const char *name)
 {
-	return msg_user(name, fake_jwk(), FAKE_FP);
+	return msg_user(name, fake_jwk(), FAKE_FP, fake_prekey());
 }
 
 /* Return a JSON array of the strings in the NULL-terminated list. */
@@ -96,43 +105,6 @@ fake_videos(void)
 	return videos;
 }
 
-/* Return the members every sealed chat has: iv, ct, tag and sig. */
-static json_object *
-sealed_common(void)
-{
-	json_object	*s = json_object_new_object();
-
-	json_object_object_add(s, "iv", json_object_new_string(FAKE_IV));
-	json_object_object_add(s, "ct", json_object_new_string(FAKE_CT));
-	json_object_object_add(s, "tag", json_object_new_string(FAKE_TAG));
-	json_object_object_add(s, "sig", json_object_new_string(FAKE_SIG));
-	return s;
-}
-
-/* Return a sealed chat as uploaded, with keys for alice and bob. */
-static json_object *
-sealed_up(void)
-{
-	json_object	*s = sealed_common(), *keys = json_object_new_object();
-
-	json_object_object_add(keys, "alice",
-	    json_object_new_string(FAKE_WRAPPED));
-	json_object_object_add(keys, "bob",
-	    json_object_new_string(FAKE_WRAPPED));
-	json_object_object_add(s, "keys", keys);
-	return s;
-}
-
-/* Return a sealed chat as delivered, with one wrapped key. */
-static json_object *
-sealed_down(void)
-{
-	json_object	*s = sealed_common();
-
-	json_object_object_add(s, "key", json_object_new_string(FAKE_WRAPPED));
-	return s;
-}
-
 /* Return the recipient list ["alice", "bob"]. */
 static json_object *
 alice_bob(void)
@@ -146,7 +118,7 @@ alice_bob(void)
 static json_object *
 b_hello(void)
 {
-	return msg_hello("alice", fake_jwk(), FAKE_SIG);
+	return msg_hello("alice", fake_jwk(), FAKE_SIG, fake_prekey());
 }
 
 /* Return a hello with the longest key and signature allowed. */
@@ -157,7 +129,7 @@ b_hello_long(void)
 
 	memset(s, 'A', 1024);
 	s[1024] = '\0';
-	return msg_hello("alice", msg_jwk(s, FAKE_E), s);
+	return msg_hello("alice", msg_jwk(s, FAKE_E), s, fake_prekey());
 }
 
 /* Return a valid sample watch request. */
@@ -269,33 +241,25 @@ static json_object *
 b_chat_send_room(void)
 {
 	return msg_chat_send(json_object_new_string("#lobby"), "m-1",
-	    sealed_up());
+	    FAKE_SEALED);
 }
 
 /* Return a valid sample chat send names message. */
 static json_object *
 b_chat_send_names(void)
 {
-	return msg_chat_send(alice_bob(), "m-2", sealed_up());
+	return msg_chat_send(alice_bob(), "m-2", FAKE_SEALED);
 }
 
 /*
- * Build into frame, with the server's builder, the chat from alice that
- * recipient with wrapped key gets of a chat sent to (as uploaded, with
- * keys for alice and bob); to is released.
+ * Build into frame, with the server's builder, the chat from alice to
+ * (released) carrying sealed: the same bytes for every recipient.
  */
 static void
 chat_deliver_frame(struct buf *frame, json_object *to, const char *id,
-    int64_t ts, const char *wrapped)
+    int64_t ts, const char *sealed)
 {
-	json_object	*sealed = sealed_up();
-	struct buf	 prefix;
-
-	buf_init(&prefix, FRAME_MAX_JSON);
-	msg_chat_deliver_prefix(&prefix, "alice", to, id, ts, sealed);
-	msg_chat_deliver_frame(frame, &prefix, wrapped);
-	buf_free(&prefix);
-	json_object_put(sealed);
+	msg_chat_deliver_frame(frame, "alice", to, id, ts, sealed);
 	json_object_put(to);
 }
 
@@ -308,7 +272,7 @@ chat_delivered(json_object *to, const char *id, int64_t ts)
 	char		 why[MSG_WHY_LEN] = "";
 
 	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
-	chat_deliver_frame(&frame, to, id, ts, FAKE_WRAPPED);
+	chat_deliver_frame(&frame, to, id, ts, FAKE_SEALED);
 	if (msg_parse(buf_ptr(&frame) + FRAME_HEADER_LEN,
 	    buf_len(&frame) - FRAME_HEADER_LEN, TC, &m, why, sizeof why) != OK)
 		fail_msg("delivered chat does not parse: %s", why);
@@ -328,6 +292,35 @@ static json_object *
 b_chat_deliver_room(void)
 {
 	return chat_delivered(json_object_new_string("#lobby"), "m-1", 0);
+}
+
+/* Return a valid sample roster continuation, more to follow. */
+static json_object *
+b_users(void)
+{
+	return msg_users(fake_users(), 1);
+}
+
+/* Return a valid sample last roster continuation. */
+static json_object *
+b_users_last(void)
+{
+	return msg_users(json_object_new_array(), 0);
+}
+
+/* Return a valid sample sender key as a client sends it to bob. */
+static json_object *
+b_sender_key_send(void)
+{
+	return msg_sender_key("to", "bob", json_object_new_string("#lobby"),
+	    FAKE_BLOB);
+}
+
+/* Return a valid sample sender key as delivered from alice. */
+static json_object *
+b_sender_key_deliver(void)
+{
+	return msg_sender_key("from", "alice", alice_bob(), FAKE_BLOB);
 }
 
 /* Return a valid sample ping message. */
@@ -632,7 +625,10 @@ static const struct builder_case builder_cases[] = {
 	    WS("room", "#tv")),
 	BC(b_chat_send_room, TS, MSG, WS("type", "chat"), WS("to", "#lobby"),
 	    WS("id", "m-1")),
-	BC(b_chat_send_names, TS, MSG, WS("type", "chat"), WS("id", "m-2")),
+	BC(b_chat_send_names, TS, MSG, WS("type", "chat"), WS("id", "m-2"),
+	    WS("sealed", FAKE_SEALED)),
+	BC(b_sender_key_send, TS, MSG, WS("type", "sender-key"),
+	    WS("to", "bob"), WS("target", "#lobby"), WS("blob", FAKE_BLOB)),
 	BC(b_ping, TS, OK, WS("type", "ping"), WI("id", 42)),
 	BC(b_pong, TS, OK, WS("type", "pong"), WI("id", 42)),
 	BC(b_videos_req, TS, MSG, WS("type", "videos")),
@@ -668,10 +664,14 @@ static const struct builder_case builder_cases[] = {
 	    WS("room", "#tv"), WS("name", "bob")),
 	BC(b_room_leave_notice, TC, OK, WS("type", "room-leave"),
 	    WS("room", "#tv"), WS("name", "bob")),
-	BC(b_chat_deliver, TC, MSG, WS("type", "chat"), WS("from", "alice"),
+	BC(b_chat_deliver, TC, OK, WS("type", "chat"), WS("from", "alice"),
 	    WS("id", "m-2"), WI("ts", 1700000000123LL)),
-	BC(b_chat_deliver_room, TC, MSG, WS("type", "chat"),
-	    WS("to", "#lobby"), WI("ts", 0)),
+	BC(b_chat_deliver_room, TC, OK, WS("type", "chat"),
+	    WS("to", "#lobby"), WI("ts", 0), WS("sealed", FAKE_SEALED)),
+	BC(b_sender_key_deliver, TC, MSG, WS("type", "sender-key"),
+	    WS("from", "alice"), WS("blob", FAKE_BLOB)),
+	BC(b_users, TC, PROTO_E_TYPE, WS("type", "users")),
+	BC(b_users_last, TC, PROTO_E_TYPE, WS("type", "users")),
 	BC(b_ping_zero, TC, OK, WS("type", "ping"), WI("id", 0)),
 	BC(b_pong_max, TC, OK, WS("type", "pong"), WI("id", INT64_MAX)),
 	BC(b_videos_reply, TC, OK, WS("type", "videos")),
@@ -879,6 +879,25 @@ static const struct mutation mutations[] = {
 	/* Non-zero bits past the last byte: another encoding of a value. */
 	MU(b_hello, TS, "key/e", Q("AR"), PROTO_E_KEY),
 	MU(b_hello, TS, "key/e", Q("AQAC"), OK),
+	MU(b_hello, TS, "prekey", NULL, MSG),
+	MU(b_hello, TS, "prekey", Q(FAKE_PREKEY), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey", "[]", PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/key", NULL, PROTO_E_KEY),
+	/* 42 and 44 characters, and 43 with bits past the 32 bytes. */
+	MU(b_hello, TS, "prekey/key",
+	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/key",
+	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopEA"), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/key",
+	    Q("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopF"), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/created", NULL, PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/created", "-1", PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/created", "1.5", PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/created", Q("1"), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/created", "0", OK),
+	MU(b_hello, TS, "prekey/sig", NULL, PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/sig", Q("A"), PROTO_E_KEY),
+	MU(b_hello, TS, "prekey/extra", Q("x"), OK),
 
 	MU(b_challenge, TC, "version", "0", MSG),
 	MU(b_challenge, TC, "version", "2", OK),
@@ -927,6 +946,12 @@ static const struct mutation mutations[] = {
 	MU(b_welcome, TC, "motd", "5", MSG),
 	MU(b_welcome, TC, "rooms", "[" Q("#lobby") "," Q("#tv") "]", OK),
 	MU(b_welcome, TC, "rooms", "[" Q("lobby") "]", MSG),
+	MU(b_welcome, TC, "more", "true", OK),
+	MU(b_welcome, TC, "more", "false", OK),
+	MU(b_welcome, TC, "more", "1", MSG),
+	MU(b_welcome, TC, "users/1/prekey", NULL, MSG),
+	MU(b_welcome, TC, "users/1/prekey/key", Q("AAAA"), MSG),
+	MU(b_welcome, TC, "users/1/prekey/created", "-5", MSG),
 
 	MU(b_error, TC, "code", NULL, MSG),
 	MU(b_error, TC, "code", Q(""), MSG),
@@ -969,6 +994,8 @@ static const struct mutation mutations[] = {
 	MU(b_who_reply, TC, "users", NULL, MSG),
 	MU(b_who_reply, TC, "room", Q("#tv"), OK),
 	MU(b_who_reply, TC, "room", Q("tv"), MSG),
+	MU(b_who_reply, TC, "more", "true", OK),
+	MU(b_who_reply, TC, "more", Q("yes"), MSG),
 
 	MU(b_room_join_req, TS, "room", NULL, MSG),
 	MU(b_room_join_req, TS, "room", Q("lobby"), MSG),
@@ -997,26 +1024,16 @@ static const struct mutation mutations[] = {
 	MU(b_chat_send_names, TS, "id", "7", MSG),
 	MU(b_chat_send_names, TS, "sealed", NULL, MSG),
 	MU(b_chat_send_names, TS, "sealed", Q("x"), MSG),
-	MU(b_chat_send_names, TS, "sealed/iv", Q("AAECAwQFBgcICQo"), MSG),
-	MU(b_chat_send_names, TS, "sealed/iv", Q("AAECAwQFBgcICQoLDA"), MSG),
-	MU(b_chat_send_names, TS, "sealed/iv", Q("AAECAwQFBgcICQo+"), MSG),
-	MU(b_chat_send_names, TS, "sealed/iv", NULL, MSG),
-	MU(b_chat_send_names, TS, "sealed/tag", Q("AAECAwQFBgcICQoLDA0OD"),
-	    MSG),
-	MU(b_chat_send_names, TS, "sealed/tag", NULL, MSG),
-	MU(b_chat_send_names, TS, "sealed/ct", Q(""), OK),
-	MU(b_chat_send_names, TS, "sealed/ct", Q("a.b"), MSG),
-	MU(b_chat_send_names, TS, "sealed/ct", NULL, MSG),
-	MU(b_chat_send_names, TS, "sealed/sig", NULL, MSG),
-	MU(b_chat_send_names, TS, "sealed/keys", NULL, MSG),
-	MU(b_chat_send_names, TS, "sealed/keys", "{}", MSG),
-	MU(b_chat_send_names, TS, "sealed/keys", "[" Q(FAKE_WRAPPED) "]", MSG),
-	MU(b_chat_send_names, TS, "sealed/keys/a b", Q(FAKE_WRAPPED), MSG),
-	MU(b_chat_send_names, TS, "sealed/keys/", Q(FAKE_WRAPPED), MSG),
-	MU(b_chat_send_names, TS, "sealed/keys/" NAME33, Q(FAKE_WRAPPED), MSG),
-	MU(b_chat_send_names, TS, "sealed/keys/bob", Q("!"), MSG),
-	MU(b_chat_send_names, TS, "sealed/keys/bob", "5", MSG),
-	MU(b_chat_send_names, TS, "sealed/key", Q(FAKE_WRAPPED), OK),
+	MU(b_chat_send_names, TS, "sealed", "{}", MSG),
+	MU(b_chat_send_names, TS, "sealed", "7", MSG),
+	/* One character short of the shortest sealed chat. */
+	MU(b_chat_send_names, TS, "sealed", Q(B64_64 B64_64 "ABCDEFG"), MSG),
+	MU(b_chat_send_names, TS, "sealed", Q(B64_64 B64_64 "ABCDEFGHIQ"),
+	    OK),
+	MU(b_chat_send_names, TS, "sealed", Q(B64_64 B64_64 "ABCDEF+H"), MSG),
+	MU(b_chat_send_names, TS, "sealed", Q(B64_64 B64_64 "ABCDEFG="), MSG),
+	MU(b_chat_send_names, TS, "sealed", Q(B64_64 B64_64 "ABCDEFGHJ"), MSG),
+	MU(b_chat_send_names, TS, "keys", "{\"bob\":\"AAAA\"}", OK),
 	MU(b_chat_send_names, TS, "from", Q("mallory"), OK),
 
 	MU(b_chat_deliver, TC, "from", NULL, MSG),
@@ -1028,9 +1045,37 @@ static const struct mutation mutations[] = {
 	MU(b_chat_deliver, TC, "ts", "0", OK),
 	MU(b_chat_deliver, TC, "to", "[]", MSG),
 	MU(b_chat_deliver, TC, "to", "[" Q("bob") "," Q("BOB") "]", MSG),
-	MU(b_chat_deliver, TC, "sealed/key", NULL, MSG),
-	MU(b_chat_deliver, TC, "sealed/key", Q("A"), MSG),
-	MU(b_chat_deliver, TC, "sealed/iv", Q(FAKE_TAG), MSG),
+	MU(b_chat_deliver, TC, "sealed", NULL, MSG),
+	MU(b_chat_deliver, TC, "sealed", Q("AAAA"), MSG),
+	MU(b_chat_deliver, TC, "sealed", "{\"key\":\"AAAA\"}", MSG),
+
+	MU(b_sender_key_send, TS, "to", NULL, MSG),
+	MU(b_sender_key_send, TS, "to", Q("a b"), MSG),
+	MU(b_sender_key_send, TS, "to", Q("#lobby"), MSG),
+	MU(b_sender_key_send, TS, "to", "[" Q("bob") "]", MSG),
+	MU(b_sender_key_send, TS, "target", NULL, MSG),
+	MU(b_sender_key_send, TS, "target", Q("lobby"), MSG),
+	MU(b_sender_key_send, TS, "target", "[" Q("bob") "," Q("carol") "]",
+	    OK),
+	MU(b_sender_key_send, TS, "target", "[" Q("bob") "," Q("Bob") "]",
+	    MSG),
+	MU(b_sender_key_send, TS, "blob", NULL, MSG),
+	MU(b_sender_key_send, TS, "blob", Q(B64_64), MSG),
+	MU(b_sender_key_send, TS, "blob", Q(B64_64 B64_64 "AB=="), MSG),
+	MU(b_sender_key_send, TS, "blob", "5", MSG),
+	MU(b_sender_key_send, TS, "from", Q("mallory"), OK),
+	MU(b_sender_key_deliver, TC, "from", NULL, MSG),
+	MU(b_sender_key_deliver, TC, "from", Q("a!"), MSG),
+	MU(b_sender_key_deliver, TC, "target", "[]", MSG),
+	MU(b_sender_key_deliver, TC, "blob", Q(""), MSG),
+
+	MU(b_users, TC, "users", NULL, MSG),
+	MU(b_users, TC, "users", "{}", MSG),
+	MU(b_users, TC, "users/0/prekey", NULL, MSG),
+	MU(b_users, TC, "more", "false", OK),
+	MU(b_users, TC, "more", "1", MSG),
+	MU(b_users, TC, "more", Q("true"), MSG),
+	MU(b_users_last, TC, "more", "true", OK),
 
 	MU(b_ping, TS, "id", NULL, OK),
 	MU(b_ping, TS, "id", "null", OK),
@@ -1491,45 +1536,35 @@ many_names(size_t n)
 	return a;
 }
 
-/* Return a sealed upload with wrapped keys for u0 .. u(n-1). */
-static json_object *
-many_keys(size_t n)
-{
-	json_object	*s = sealed_common(), *keys = json_object_new_object();
-	char		 name[24];
-
-	for (size_t i = 0; i < n; i++) {
-		snprintf(name, sizeof name, "u%zu", i);
-		json_object_object_add(keys, name,
-		    json_object_new_string(FAKE_WRAPPED));
-	}
-	json_object_object_add(s, "keys", keys);
-	return s;
-}
-
-/* Up to CHAT_MAX_RECIPIENTS recipients and keys are fine, more are not. */
+/*
+ * A chat or sender key names up to CHAT_MAX_RECIPIENTS people, no more
+ * (a room has no cap: the server expands it).
+ */
 static void
 test_chat_recipient_limit(void **state)
 {
 	static const struct {
 		size_t			 to;
-		size_t			 keys;
+		int			 sender_key;
 		enum proto_error	 want;
 	} cases[] = {
-		{ 1, 1, OK },
-		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_RECIPIENTS, OK },
-		{ CHAT_MAX_RECIPIENTS + 1, CHAT_MAX_RECIPIENTS, MSG },
-		/* The sender's own key is one more. */
-		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_KEYS, OK },
-		{ CHAT_MAX_RECIPIENTS, CHAT_MAX_KEYS + 1, MSG },
+		{ 1, 0, OK },
+		{ CHAT_MAX_RECIPIENTS, 0, OK },
+		{ CHAT_MAX_RECIPIENTS + 1, 0, MSG },
+		{ CHAT_MAX_RECIPIENTS, 1, OK },
+		{ CHAT_MAX_RECIPIENTS + 1, 1, MSG },
 	};
 	json_object	*m, *back;
 	struct buf	 b;
 
 	buf_init(&b, FRAME_HEADER_LEN + FRAME_MAX_JSON);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		m = msg_chat_send(many_names(cases[i].to), "m",
-		    many_keys(cases[i].keys));
+		if (cases[i].sender_key)
+			m = msg_sender_key("to", "bob",
+			    many_names(cases[i].to), FAKE_BLOB);
+		else
+			m = msg_chat_send(many_names(cases[i].to), "m",
+			    FAKE_SEALED);
 		assert_int_equal(msg_validate(m, TS, NULL, 0), cases[i].want);
 		if (cases[i].want == OK) {
 			buf_reset(&b);
@@ -1821,11 +1856,12 @@ test_nul_in_member_name_refused(void **state)
 
 	expect_refused_any("{\"type\\u0000x\":\"ping\"}", TS, mask);
 	expect("{\"type\":\"ping\\u0000\"}", TS, PROTO_E_UTF8);
-	e = parse_mutated(b_chat_send_names, "sealed/keys",
-	    "{\"bob\\u0000evil\":\"" FAKE_WRAPPED "\"}", TS,
-	    "keys name with NUL");
+	/* Read as "key", the prekey would pass. */
+	e = parse_mutated(b_hello, "prekey",
+	    "{\"key\\u0000evil\":\"" FAKE_PREKEY "\",\"created\":0,"
+	    "\"sig\":\"AAAA\"}", TS, "prekey member name with NUL");
 	if (e == OK)
-		fail_msg("keys name with \\u0000 accepted");
+		fail_msg("prekey member name with \\u0000 accepted");
 }
 
 /*
@@ -1850,8 +1886,8 @@ test_int_above_int64_refused(void **state)
 
 /*
  * The delivered chat's bytes are what json-c writes for the same members
- * in the same order (what clients have always been sent), whatever the
- * strings need escaped; each recipient's frame carries its own key only.
+ * in the same order, whatever the strings need escaped: one frame, the
+ * same for every recipient.
  */
 static void
 test_chat_deliver_bytes(void **state)
@@ -1862,17 +1898,15 @@ test_chat_deliver_bytes(void **state)
 	};
 	static const char room_frame[] = "{\"type\":\"chat\","
 	    "\"from\":\"alice\",\"to\":\"#lobby\",\"id\":\"m-1\","
-	    "\"ts\":1700000000123,\"sealed\":{\"iv\":\"" FAKE_IV "\","
-	    "\"ct\":\"" FAKE_CT "\",\"tag\":\"" FAKE_TAG "\","
-	    "\"sig\":\"" FAKE_SIG "\",\"key\":\"AAAA\"}}";
+	    "\"ts\":1700000000123,\"sealed\":\"" FAKE_SEALED "\"}";
 	struct buf	 frame;
-	json_object	*want, *sealed;
+	json_object	*want;
 	const char	*text;
 	const uint8_t	*p;
 
 	buf_init(&frame, FRAME_HEADER_LEN + FRAME_MAX_JSON);
 	chat_deliver_frame(&frame, json_object_new_string("#lobby"), "m-1",
-	    1700000000123LL, "AAAA");
+	    1700000000123LL, FAKE_SEALED);
 	p = buf_ptr(&frame);
 	assert_int_equal(p[0], FRAME_TYPE_JSON);
 	assert_int_equal(buf_len(&frame), FRAME_HEADER_LEN +
@@ -1882,7 +1916,6 @@ test_chat_deliver_bytes(void **state)
 	    strlen(room_frame));
 
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-		sealed = sealed_down();
 		want = msg_new("chat");
 		json_object_object_add(want, "from",
 		    json_object_new_string("alice"));
@@ -1891,11 +1924,12 @@ test_chat_deliver_bytes(void **state)
 		    json_object_new_string(ids[i]));
 		json_object_object_add(want, "ts",
 		    json_object_new_int64(INT64_MAX));
-		json_object_object_add(want, "sealed", sealed);
+		json_object_object_add(want, "sealed",
+		    json_object_new_string(FAKE_SEALED));
 		text = msg_text(want);
-		/* The frame is emptied first: it is reused per recipient. */
+		/* The frame is emptied first: it may be reused. */
 		chat_deliver_frame(&frame, alice_bob(), ids[i], INT64_MAX,
-		    FAKE_WRAPPED);
+		    FAKE_SEALED);
 		p = buf_ptr(&frame);
 		if (buf_len(&frame) != FRAME_HEADER_LEN + strlen(text) ||
 		    memcmp(p + FRAME_HEADER_LEN, text, strlen(text)) != 0)

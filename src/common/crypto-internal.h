@@ -1,7 +1,7 @@
 /*
- * What crypto.c shares with the rest of the crypto family (crypto-seal.c,
- * senderkey.c, distribution.c): the key itself, and the signing and
- * encoding helpers they use. Not for other modules.
+ * What crypto.c shares with the rest of the crypto family (senderkey.c,
+ * distribution.c, ecc.c): the key itself, and the signing and encoding
+ * helpers they use. Not for other modules.
  */
 #ifndef TVCHAT_CRYPTO_INTERNAL_H
 #define TVCHAT_CRYPTO_INTERNAL_H

@@ -1,9 +1,9 @@
 /*
  * Cryptography, all through libgcrypt: RSA-3072 identities stored as
  * S-expressions, JWK public keys with RFC 7638 thumbprints, RSA-PSS-SHA256
- * signatures and the handshake signature made with them. Sealed chat
- * messages are crypto-seal.c's. The byte layouts are specified in
- * tvchat-protocol(5).
+ * signatures and the handshake signature made with them. Chat messages
+ * are sealed with sender keys (senderkey.c, distribution.c). The byte
+ * layouts are specified in tvchat-protocol(5).
  */
 #include "config.h"
 

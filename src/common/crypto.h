@@ -47,12 +47,6 @@ enum crypto_error {
 
 struct crypto_key;
 
-/* A recipient of a sealed message: name as on the roster, public key. */
-struct crypto_recipient {
-	const char			*name;
-	const struct crypto_key		*key;
-};
-
 const char	*crypto_strerror(int);
 void		 crypto_init(void);
 
@@ -77,12 +71,5 @@ int		 crypto_hello_sign(const struct crypto_key *, const uint8_t *,
 int		 crypto_hello_verify(const struct crypto_key *,
 		    const uint8_t *, size_t, const char *, const char *);
 
-int		 crypto_seal(const struct crypto_key *, const char *,
-		    json_object *, const char *,
-		    const struct crypto_recipient *, size_t,
-		    const uint8_t *, size_t, json_object **);
-int		 crypto_open(const struct crypto_key *, const char *,
-		    const struct crypto_key *, const char *, json_object *,
-		    const char *, json_object *, uint8_t **, size_t *);
 
 #endif

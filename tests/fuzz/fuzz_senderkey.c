@@ -8,7 +8,7 @@
  *         that session (make-corpus.sh) get past the signature.
  *   odd:  the rest is a script of 3-byte steps [op, a, b] run against a
  *         sender and a receiver of that session: seal a message (its text
- *         a bytes of b), deliver one already sealed, deliver one with a
+ *         a + 1 bytes of b), deliver one already sealed, deliver one with a
  *         bit flipped, deliver one under another sender or target, or let
  *         the sender skip ahead (messages lost). Every delivery must give
  *         exactly what a model of the receiver says: open once, then be a

@@ -4,24 +4,22 @@
 Written from the description of the formats with only
 python3-cryptography and the standard library (its own X25519, Ed25519,
 HMAC, HKDF, AES-GCM and RSA-PSS; none of src/common's code), so that the
-interoperability test can check crypto.c, crypto-seal.c and the sender
-keys (senderkey.c, distribution.c) against it.  Identities are
+interoperability test can check crypto.c and the sender keys
+(senderkey.c, distribution.c) against it.  Identities are
 unencrypted PKCS#8 PEM files (the C tool's S-expression files are not read
 here); public keys travel as JWK JSON text; other byte strings (Ed25519
 seeds and keys, X25519 secrets and keys, session ids, chain keys, blobs,
 signatures) as unpadded base64url.  Exit status: 0 success, 1 crypto
 failure (reason on stderr), 2 usage error.
 
-The sender-key byte layouts are those senderkey.c and distribution.c
-build (tvchat-protocol(5) has no section on them yet).
+The sender-key byte layouts are those of tvchat-protocol(5), "Sender
+keys".
 
   keygen PEMFILE                         new RSA-3072 key, print fingerprint
   jwk PEMFILE                            print the public JWK
   fingerprint PEMFILE | fingerprint-jwk JWKJSON
   hello-sign PEMFILE NONCE_B64URL NAME   print the signature
   hello-verify JWKJSON NONCE_B64URL NAME SIG
-  seal PEMFILE FROM TOJSON ID RCPTSJSON  plaintext on stdin, sealed JSON out
-  open PEMFILE MYNAME SENDERJWKJSON FROM TOJSON ID   sealed JSON on stdin
   ed25519-pub SEED | x25519-pub SECRET   print the public key
   sk-target FROM TOJSON                  print the canonical target
   sk-seal SEED SID INDEX CK FROM TOJSON  plaintext on stdin; prints
@@ -57,10 +55,7 @@ except ImportError as exc:
              "scripts/deps installs it" % (sys.executable, exc))
 
 HELLO_CONTEXT = b"tvchat-hello-v1\0"
-CHAT_CONTEXT = b"tvchat-chat-v1\0"
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
-                    algorithm=hashes.SHA256(), label=None)
 
 
 class Failure(Exception):
@@ -173,19 +168,6 @@ def hello_data(nonce, name):
     return HELLO_CONTEXT + lp(nonce) + lp(name.encode("utf-8"))
 
 
-def chat_data(sender, to, msg_id, iv, ct, tag):
-    """The bytes a chat signature covers."""
-    if isinstance(to, str):
-        items = [to.encode("utf-8")]
-    elif isinstance(to, list) and to and all(isinstance(t, str) for t in to):
-        items = sorted(t.encode("utf-8") for t in to)
-    else:
-        raise Failure("bad recipients")
-    return (CHAT_CONTEXT + lp(sender.encode("utf-8")) +
-            struct.pack(">I", len(items)) + b"".join(lp(i) for i in items) +
-            lp(msg_id.encode("utf-8")) + iv + lp(ct) + tag)
-
-
 def cmd_keygen(path):
     """Generate an RSA-3072 identity into a new 0600 PEM file."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -224,68 +206,6 @@ def cmd_hello_verify(jwk, nonce, name, sig):
     """Check a hello signature."""
     data = hello_data(unb64url(nonce), name)
     verify(from_jwk(parse_json(jwk)), unb64url(sig), data, "hello")
-
-
-def cmd_seal(path, sender, to, msg_id, rcpts):
-    """Seal stdin from sender to to, for rcpts {name: jwk}; print JSON."""
-    private, to, rcpts = load_private(path), parse_json(to), parse_json(rcpts)
-    if not isinstance(rcpts, dict) or not rcpts:
-        raise Usage("recipients must be a non-empty object")
-    plain = sys.stdin.buffer.read()
-    key, iv = os.urandom(32), os.urandom(12)
-    sealed = AESGCM(key).encrypt(iv, plain, None)
-    ct, tag = sealed[:-16], sealed[-16:]
-    sig = sign(private, chat_data(sender, to, msg_id, iv, ct, tag))
-    keys = {name: b64url(from_jwk(jwk).encrypt(key, OAEP))
-            for name, jwk in rcpts.items()}
-    print(json.dumps({"iv": b64url(iv), "ct": b64url(ct), "tag": b64url(tag),
-                      "sig": b64url(sig), "keys": keys},
-                     separators=(",", ":")))
-
-
-def find_wrapped(sealed, my_name):
-    """Return my wrapped key: "key" as delivered, or keys[my_name]."""
-    if "key" in sealed:
-        return sealed["key"]
-    keys = sealed.get("keys")
-    if isinstance(keys, dict):
-        for name, wrapped in keys.items():
-            if name.encode().lower() == my_name.encode().lower():
-                return wrapped
-    raise Failure("message is not addressed to %s" % my_name)
-
-
-def cmd_open(path, my_name, sender_jwk, sender, to, msg_id):
-    """Open the sealed JSON on stdin; write the plaintext bytes."""
-    private = load_private(path)
-    sender_key = from_jwk(parse_json(sender_jwk))
-    to = parse_json(to)
-    try:
-        sealed = json.loads(sys.stdin.buffer.read())
-    except ValueError:
-        raise Failure("sealed message is not JSON") from None
-    if not isinstance(sealed, dict):
-        raise Failure("sealed message is not an object")
-    wrapped = unb64url(find_wrapped(sealed, my_name))
-    iv, ct, tag = (unb64url(sealed.get(k)) for k in ("iv", "ct", "tag"))
-    if len(iv) != 12 or len(tag) != 16:
-        raise Failure("bad IV or tag length")
-    verify(sender_key, unb64url(sealed.get("sig")),
-           chat_data(sender, to, msg_id, iv, ct, tag), "chat")
-    if len(wrapped) != modulus_len(private):
-        raise Failure("wrapped key has the wrong length")
-    try:
-        key = private.decrypt(wrapped, OAEP)
-    except ValueError:
-        raise Failure("wrapped key cannot be unwrapped") from None
-    if len(key) != 32:
-        raise Failure("content key is not 32 bytes")
-    try:
-        plain = AESGCM(key).decrypt(iv, ct + tag, None)
-    except InvalidTag:
-        raise Failure("message fails authentication") from None
-    sys.stdout.buffer.write(plain)
-    sys.stdout.buffer.flush()
 
 
 # ---- sender keys ----------------------------------------------------------
@@ -658,8 +578,6 @@ COMMANDS = {
     "fingerprint-jwk": cmd_fingerprint_jwk,
     "hello-sign": cmd_hello_sign,
     "hello-verify": cmd_hello_verify,
-    "seal": cmd_seal,
-    "open": cmd_open,
     "ed25519-pub": cmd_ed25519_pub,
     "x25519-pub": cmd_x25519_pub,
     "sk-target": cmd_sk_target,

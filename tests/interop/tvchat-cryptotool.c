@@ -143,87 +143,6 @@ out:
 	return r;
 }
 
-/* seal IDFILE FROM TO ID RCPTS: seal stdin (max bytes) for {name: jwk}. */
-static int
-cmd_seal(char **argv, int max)
-{
-	struct crypto_key	*me = NULL, *keys[CHAT_MAX_RECIPIENTS];
-	struct crypto_recipient	 rcpt[CHAT_MAX_RECIPIENTS];
-	json_object		*to = NULL, *rcpts = NULL, *sealed;
-	uint8_t			*plain = NULL;
-	size_t			 plen, n = 0;
-	int			 r;
-
-	if ((r = parse_json(argv[2], &to)) != 0 ||
-	    (r = parse_json(argv[4], &rcpts)) != 0 ||
-	    (r = read_stdin((size_t)max, &plain, &plen)) != 0 ||
-	    (r = key_arg(argv[0], KEY_ID, &me)) != 0)
-		goto out;
-	if (!json_object_is_type(rcpts, json_type_object) ||
-	    json_object_object_length(rcpts) > CHAT_MAX_RECIPIENTS) {
-		r = usage();
-		goto out;
-	}
-	json_object_object_foreach(rcpts, name, jwk) {
-		if ((r = crypto_key_from_jwk(jwk, &keys[n])) != 0) {
-			r = fail(name, r);
-			goto out;
-		}
-		rcpt[n].name = name;
-		rcpt[n].key = keys[n];
-		n++;
-	}
-	if ((r = crypto_seal(me, argv[1], to, argv[3], rcpt, n, plain, plen,
-	    &sealed)) != 0)
-		r = fail("seal", r);
-	else {
-		puts(json_object_to_json_string_ext(sealed, JSON_FLAGS));
-		json_object_put(sealed);
-	}
-out:
-	while (n > 0)
-		crypto_key_free(keys[--n]);
-	crypto_key_free(me);
-	free(plain);
-	json_object_put(to);
-	json_object_put(rcpts);
-	return r;
-}
-
-/* open IDFILE MYNAME SENDERJWK FROM TO ID: open the sealed JSON on stdin. */
-static int
-cmd_open(char **argv, int max)
-{
-	struct crypto_key	*me = NULL, *sender = NULL;
-	json_object		*to = NULL, *sealed = NULL;
-	uint8_t			*text = NULL, *plain;
-	size_t			 len, plen;
-	int			 r;
-
-	if ((r = parse_json(argv[4], &to)) != 0 ||
-	    (r = read_stdin((size_t)max, &text, &len)) != 0 ||
-	    (r = parse_json((const char *)text, &sealed)) != 0 ||
-	    (r = key_arg(argv[0], KEY_ID, &me)) != 0 ||
-	    (r = key_arg(argv[2], KEY_JWK, &sender)) != 0)
-		goto out;
-	if ((r = crypto_open(me, argv[1], sender, argv[3], to, argv[5],
-	    sealed, &plain, &plen)) != 0)
-		r = fail("open", r);
-	else if (fwrite(plain, 1, plen, stdout) != plen ||
-	    fflush(stdout) != 0) {
-		log_warn("stdout");
-		r = 1;
-	}
-	freezero(plain, plen + 1);
-out:
-	crypto_key_free(me);
-	crypto_key_free(sender);
-	free(text);
-	json_object_put(to);
-	json_object_put(sealed);
-	return r;
-}
-
 /* Decode base64url arg (what it is) into exactly len bytes of out. */
 static int
 bytes_arg(const char *what, const char *arg, uint8_t *out, size_t len)
@@ -620,10 +539,6 @@ static const struct command commands[] = {
 	{ "hello-sign", 3, KEY_ID, "IDFILE NONCE_B64URL NAME", cmd_hello },
 	{ "hello-verify", 4, KEY_JWK, "JWKJSON NONCE_B64URL NAME SIG",
 	    cmd_hello },
-	{ "seal", 5, FRAME_MAX_JSON,
-	    "IDFILE FROM TOJSON ID RCPTSJSON <PLAINTEXT", cmd_seal },
-	{ "open", 6, 8 * FRAME_MAX_JSON,
-	    "IDFILE MYNAME SENDERJWKJSON FROM TOJSON ID <SEALED", cmd_open },
 	{ "sk-target", 2, 0, "FROM TOJSON", cmd_sk_target },
 	{ "ed25519-pub", 1, 0, "SEED", cmd_ecc_pub },
 	{ "x25519-pub", 1, 1, "SECRET", cmd_ecc_pub },

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Cross-check the crypto formats of src/common (through tvchat-cryptotool)
 # against tests/interop/interop.py, an independent implementation written
-# with python3-cryptography: fingerprints, hello signatures, sealed chat;
-# the sender keys' messages, signed prekeys and distributions, both ways.
+# with python3-cryptography: fingerprints, hello signatures, and the
+# sender keys' messages, signed prekeys and distributions, both ways.
 # Environment: top_srcdir, top_builddir, PYTHON3 (set by make check).
 set -eu
 
@@ -71,37 +71,6 @@ said() {
 	return 1
 }
 
-# edit FIELD [VALUE] <IN >OUT: flip one bit of base64url member FIELD, or
-# set FIELD to VALUE (a JSON value; "-" deletes it).
-edit() {
-	"$PYTHON3" -c '
-import base64, json, sys
-obj = json.load(sys.stdin)
-if len(sys.argv) > 2:
-    if sys.argv[2] == "-":
-        del obj[sys.argv[1]]
-    else:
-        obj[sys.argv[1]] = json.loads(sys.argv[2])
-else:
-    s = obj[sys.argv[1]]
-    raw = bytearray(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
-    raw[len(raw) // 2] ^= 0x01
-    obj[sys.argv[1]] = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-json.dump(obj, sys.stdout)
-' "$@"
-}
-
-# member KEY... <JSON: print the JSON member at that path.
-member() {
-	"$PYTHON3" -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    v = v[k]
-print(json.dumps(v))
-' "$@"
-}
-
 # field KEY <JSON: print member KEY of a JSON object, a string as it is.
 field() {
 	"$PYTHON3" -c '
@@ -155,7 +124,7 @@ refused() {
 	return 1
 }
 
-echo "1..14"
+echo "1..10"
 
 # alice has a tvchat identity (C), zed a Python one.
 if ! c keygen "$work/alice.id" >/dev/null ||
@@ -164,7 +133,6 @@ if ! c keygen "$work/alice.id" >/dev/null ||
 	echo "Bail out! cannot make the identities"
 	exit 1
 fi
-both="{\"alice\":$alice,\"zed\":$zed}"
 
 # Messages: UTF-8 with emoji and CJK (no final newline), 10 KiB of random
 # bytes, and nothing at all.
@@ -222,110 +190,6 @@ print(base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode())')
 }
 point "hello signatures verify across C and Python, wrong name fails" t_hello
 
-t_room() {
-	for m in empty utf8.txt 10k.bin; do
-		c seal "$work/alice.id" alice '"#lobby"' "room-$m" "$both" \
-		    <"$work/$m" >"$work/sealed" || return 1
-		py open "$work/zed.pem" zed "$alice" alice '"#lobby"' \
-		    "room-$m" <"$work/sealed" >"$work/out" || return 1
-		cmp "$work/$m" "$work/out" || return 1
-		# The sender reads its own echo too.
-		c open "$work/alice.id" alice "$alice" alice '"#lobby"' \
-		    "room-$m" <"$work/sealed" >"$work/out" || return 1
-		cmp "$work/$m" "$work/out" || return 1
-	done
-	# As delivered: only zed's wrapped key, as "key".
-	key=$(member keys zed <"$work/sealed") || return 1
-	edit key "$key" <"$work/sealed" | edit keys - >"$work/delivered" ||
-	    return 1
-	py open "$work/zed.pem" zed "$alice" alice '"#lobby"' room-10k.bin \
-	    <"$work/delivered" >"$work/out" || return 1
-	cmp "$work/10k.bin" "$work/out"
-}
-point "room message sealed in C opens in Python" t_room
-
-t_dm() {
-	# Sorted bytewise the names are Bob, alice, zed (not alice, Bob, zed);
-	# Bob is zed's key under another name.
-	to='["zed","alice","Bob"]'
-	rcpts="{\"zed\":$zed,\"alice\":$alice,\"Bob\":$zed}"
-	for m in utf8.txt 10k.bin; do
-		py seal "$work/zed.pem" zed "$to" "dm-$m" "$rcpts" \
-		    <"$work/$m" >"$work/sealed" || return 1
-		c open "$work/alice.id" alice "$zed" zed "$to" "dm-$m" \
-		    <"$work/sealed" >"$work/out" || return 1
-		cmp "$work/$m" "$work/out" || return 1
-		c open "$work/alice.id" alice "$zed" zed '["alice","Bob","zed"]' \
-		    "dm-$m" <"$work/sealed" >"$work/out" || return 1
-		cmp "$work/$m" "$work/out" || return 1
-	done
-	# As delivered to alice; and the recipients are part of what is signed.
-	key=$(member keys alice <"$work/sealed") || return 1
-	edit key "$key" <"$work/sealed" | edit keys - >"$work/delivered" ||
-	    return 1
-	c open "$work/alice.id" alice "$zed" zed "$to" dm-10k.bin \
-	    <"$work/delivered" >"$work/out" || return 1
-	cmp "$work/10k.bin" "$work/out" || return 1
-	status 1 c open "$work/alice.id" alice "$zed" zed '["zed","alice"]' \
-	    dm-10k.bin <"$work/sealed" || return 1
-	said "signature does not verify"
-}
-point "direct message sealed in Python opens in C" t_dm
-
-t_tamper() {
-	py seal "$work/zed.pem" zed '"#lobby"' t1 "$both" <"$work/utf8.txt" \
-	    >"$work/py1" || return 1
-	c seal "$work/alice.id" alice '"#lobby"' t1 "$both" \
-	    <"$work/utf8.txt" >"$work/c1" || return 1
-	# Untouched, they open.
-	c open "$work/alice.id" alice "$zed" zed '"#lobby"' t1 \
-	    <"$work/py1" >"$work/out" || return 1
-	cmp "$work/utf8.txt" "$work/out" || return 1
-	py open "$work/zed.pem" zed "$alice" alice '"#lobby"' t1 \
-	    <"$work/c1" >"$work/out" || return 1
-	cmp "$work/utf8.txt" "$work/out" || return 1
-	# One bit of ciphertext, IV, tag or signature changed: the signature
-	# fails.
-	for f in ct iv tag sig; do
-		edit $f <"$work/py1" >"$work/bad" || return 1
-		status 1 c open "$work/alice.id" alice "$zed" zed '"#lobby"' \
-		    t1 <"$work/bad" || return 1
-		said "signature does not verify" || return 1
-		[ ! -s "$work/out" ] || { echo "C printed plaintext"; return 1; }
-		edit $f <"$work/c1" >"$work/bad" || return 1
-		status 1 py open "$work/zed.pem" zed "$alice" alice \
-		    '"#lobby"' t1 <"$work/bad" || return 1
-		said "signature does not verify" || return 1
-		[ ! -s "$work/out" ] || { echo "Python printed"; return 1; }
-	done
-	# The wrapped key of the other message (unsigned, so the signature
-	# holds): that content key fails GCM authentication.
-	key=$(member keys alice <"$work/c1") || return 1
-	edit keys "{\"alice\":$key}" <"$work/py1" >"$work/bad" || return 1
-	status 1 c open "$work/alice.id" alice "$zed" zed '"#lobby"' t1 \
-	    <"$work/bad" || return 1
-	said "message fails authentication" || return 1
-	key=$(member keys zed <"$work/py1") || return 1
-	edit keys "{\"zed\":$key}" <"$work/c1" >"$work/bad" || return 1
-	status 1 py open "$work/zed.pem" zed "$alice" alice '"#lobby"' t1 \
-	    <"$work/bad" || return 1
-	said "fails authentication"
-}
-point "tampered messages are rejected by C and by Python" t_tamper
-
-t_not_addressed() {
-	py seal "$work/zed.pem" zed '"#lobby"' na "{\"zed\":$zed}" \
-	    <"$work/utf8.txt" >"$work/sealed" || return 1
-	status 1 c open "$work/alice.id" alice "$zed" zed '"#lobby"' na \
-	    <"$work/sealed" || return 1
-	said "message is not addressed to this user" || return 1
-	c seal "$work/alice.id" alice '"#lobby"' na "{\"alice\":$alice}" \
-	    <"$work/utf8.txt" >"$work/sealed" || return 1
-	status 1 py open "$work/zed.pem" zed "$alice" alice '"#lobby"' na \
-	    <"$work/sealed" || return 1
-	said "not addressed"
-}
-point "a user not among the wrapped keys cannot open" t_not_addressed
 
 # Sender keys. A session: an Ed25519 seed, a session id and the chain key
 # at index 0; message I is $work/msg.I.

@@ -1,8 +1,9 @@
 /*
- * Sealed chat messages: AES-256-GCM content, its key wrapped for each
- * recipient with RSA-OAEP-SHA256, the whole signed by the sender with
- * RSA-PSS-SHA256 (crypto.c) over the bytes chat_data() lays out. The
- * layout is specified in tvchat-protocol(5).
+ * Protocol 1's sealed chat messages, kept only so bench/crypto.c can
+ * measure them beside the sender keys that replaced them: AES-256-GCM
+ * content, its key wrapped for each recipient with RSA-OAEP-SHA256, the
+ * whole signed by the sender with RSA-PSS-SHA256 (crypto.c) over the
+ * bytes chat_data() lays out. No program of tvchat uses this any more.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include "buf.h"
 #include "crypto-internal.h"
 #include "crypto.h"
+#include "seal-v1.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"

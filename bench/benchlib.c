@@ -16,12 +16,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
+#include "distribution.h"
+#include "ecc.h"
 #include "log.h"
 #include "msg.h"
 
@@ -126,6 +129,31 @@ bench_quit(int fd, struct buf *out)
 	shutdown(fd, SHUT_WR);
 }
 
+/* Return a fresh prekey for name, signed with key, as a hello has it. */
+static json_object *
+bench_prekey(const struct crypto_key *key, const char *name)
+{
+	struct prekey	 pk;
+	json_object	*o;
+	uint8_t		*sig;
+	size_t		 siglen;
+	char		*pub64, *sig64;
+	int		 r;
+
+	ecc_dh_generate(pk.secret, pk.pub);
+	pk.created = (int64_t)time(NULL) * 1000;
+	if ((r = prekey_sign(key, name, &pk, &sig, &siglen)) != 0)
+		fatalx("%s: signing prekey: %s", name, crypto_strerror(r));
+	pub64 = base64url_encode(pk.pub, sizeof pk.pub);
+	sig64 = base64url_encode(sig, siglen);
+	o = msg_prekey(pub64, pk.created, sig64);
+	explicit_bzero(&pk, sizeof pk);
+	free(pub64);
+	free(sig64);
+	free(sig);
+	return o;
+}
+
 /* Return the hello answering challenge m for name, signed with key. */
 json_object *
 bench_hello(const struct crypto_key *key, json_object *m, const char *name)
@@ -141,7 +169,8 @@ bench_hello(const struct crypto_key *key, json_object *m, const char *name)
 	if ((r = crypto_hello_sign(key, nonce, len, name, &sig)) != 0)
 		fatalx("%s: signing hello: %s", name, crypto_strerror(r));
 	free(nonce);
-	hello = msg_hello(name, crypto_key_to_jwk(key), sig);
+	hello = msg_hello(name, crypto_key_to_jwk(key), sig,
+	    bench_prekey(key, name));
 	free(sig);
 	return hello;
 }

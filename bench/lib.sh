@@ -48,11 +48,15 @@ die() {
 	exit 1
 }
 
-# build_generator NAME: configure and build the tree in $BUILD if needed,
-# then the generator bench/NAME.c (with bench/benchlib.c) as $BUILD/NAME;
-# sets TVCHATD and GENERATOR.
+# build_generator NAME [EXTRA.c...]: configure and build the tree in
+# $BUILD if needed, then the generator bench/NAME.c (with bench/benchlib.c
+# and the extra bench/ sources) as $BUILD/NAME; sets TVCHATD and GENERATOR.
 build_generator() {
-	local src=$top/bench/$1.c lib=$top/bench/benchlib
+	local src=$top/bench/$1.c lib=$top/bench/benchlib extra="" f
+	shift
+	for f in "$@"; do
+		extra="$extra $top/bench/$f"
+	done
 	if [ ! -f "$BUILD/src/common/libtvcommon.a" ]; then
 		[ -x "$top/configure" ] ||
 		    die "no $top/configure: run 'autoreconf -fi' first"
@@ -63,15 +67,17 @@ build_generator() {
 	fi
 	make -C "$BUILD" -j2 src/common/libtvcommon.a tvchatd >"$WORK/make.log" 2>&1 ||
 	    { tail -20 "$WORK/make.log" >&2; die "make failed"; }
-	GENERATOR=$BUILD/$1
+	GENERATOR=$BUILD/$(basename "$src" .c)
 	TVCHATD=$BUILD/tvchatd
 	if [ ! -x "$GENERATOR" ] || [ "$src" -nt "$GENERATOR" ] ||
 	    [ "$lib.c" -nt "$GENERATOR" ] || [ "$lib.h" -nt "$GENERATOR" ] ||
 	    [ "$BUILD/src/common/libtvcommon.a" -nt "$GENERATOR" ]; then
+		# shellcheck disable=SC2086 # $extra: file names, no spaces
 		"$CC" -O2 -std=gnu11 -Wall -Wextra -I"$BUILD" -I"$top/src/common" \
-		    "$src" "$lib.c" "$BUILD/src/common/libtvcommon.a" \
+		    -I"$top/bench" "$src" "$lib.c" $extra \
+		    "$BUILD/src/common/libtvcommon.a" \
 		    -lgcrypt -ljson-c -lm -lrt -lpthread -o "$GENERATOR" ||
-		    die "cannot compile bench/$1.c"
+		    die "cannot compile $src"
 	fi
 }
 

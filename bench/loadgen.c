@@ -3,11 +3,14 @@
  *
  * One process, one epoll loop, n non-blocking TCP connections that log in
  * as "b0".."b<n-1>" with one shared RSA identity (the server checks each
- * hello signature, not that keys differ). Client b0 sends; everyone,
- * b0 included (its echo), receives. One message is sealed once for all n
- * names; every send reuses its bytes and only overwrites the fixed-width
- * "id", which carries the sequence number and the send time, so the
- * generator does no crypto and builds no JSON while it measures.
+ * hello and prekey signature, not that keys differ). Client b0 sends;
+ * everyone, b0 included (its echo), receives. One message is sealed once
+ * with a sender-key session (the same blob for every recipient, as in
+ * the protocol); every send reuses its bytes and only overwrites the
+ * fixed-width "id", which carries the sequence number and the send time,
+ * so the generator does no crypto and builds no JSON while it measures.
+ * No one opens the messages (there is no distribution): this measures
+ * the server.
  *
  * Send time is when the message's first byte is handed to the kernel
  * (stamped just before the writev() that starts it), so a burst that
@@ -48,10 +51,12 @@
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
+#include "ecc.h"
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
+#include "senderkey.h"
 #include "xmalloc.h"
 
 #include "benchlib.h"
@@ -98,7 +103,6 @@ struct client {
 	uint8_t			*seen;		/* deliveries per sequence */
 	uint64_t		 delivered;	/* distinct sequences */
 	int			 checked;	/* one delivery fully checked */
-	char			*wrapped;	/* our wrapped key in the seal */
 	int			 retries;
 	int64_t			 retry_at;
 };
@@ -133,6 +137,7 @@ struct bench {
 	/* the pre-sealed message and the send queue */
 	uint8_t			*tpl;
 	size_t			 tpl_len;
+	char			*sealed;	/* its blob, in base64url */
 	size_t			 id_off;
 	char			(*ids)[ID_LEN];
 	uint64_t		 queued;	/* messages handed to the queue */
@@ -440,19 +445,19 @@ record(struct client *c, const uint8_t *p, size_t frame_len, int64_t now)
 
 /*
  * Check one delivered chat in full: valid by the protocol's own rules,
- * from b0, to #lobby, carrying exactly the key wrapped for c. Returns the
+ * from b0, to #lobby, carrying exactly the blob b0 sealed. Returns the
  * id (ID_LEN bytes) or NULL after counting an error.
  */
 static const char *
 check_chat(struct client *c, json_object *m)
 {
 	const char	*id = msg_get_str(m, "id");
-	const char	*key = msg_get_str(msg_get(m, "sealed"), "key");
+	const char	*sealed = msg_get_str(m, "sealed");
 
 	if (!proto_name_equal(msg_get_str(m, "from"), "b0") ||
 	    strcmp(msg_text(msg_get(m, "to")), "\"#lobby\"") != 0 ||
-	    id == NULL || strlen(id) != ID_LEN || key == NULL ||
-	    strcmp(key, c->wrapped) != 0) {
+	    id == NULL || strlen(id) != ID_LEN || sealed == NULL ||
+	    strcmp(sealed, bench.sealed) != 0) {
 		log_warnx("%s: unexpected chat: %.300s", c->name, msg_text(m));
 		bench.errors++;
 		return NULL;
@@ -470,21 +475,28 @@ on_challenge(struct client *c, json_object *m)
 	control_send(c, bench_hello(bench.key, m, c->name));
 }
 
-/* welcome: we are in (the sender also learns who else is). */
+/* users (and welcome): the sender learns who else is in. */
 static void
-on_welcome(struct client *c, json_object *m)
+on_users(struct client *c, json_object *m)
 {
 	json_object	*users = msg_get(m, "users");
 
-	if (c->state != C_WAIT_WELCOME)
-		fatalx("%s: unexpected welcome", c->name);
-	c->state = C_READY;
-	bench.nready++;
 	if (c->index != 0)
 		return;
 	for (size_t i = 0; i < json_object_array_length(users); i++)
 		roster_add(msg_get_str(json_object_array_get_idx(users, i),
 		    "name"));
+}
+
+/* welcome: we are in (the sender also learns who else is). */
+static void
+on_welcome(struct client *c, json_object *m)
+{
+	if (c->state != C_WAIT_WELCOME)
+		fatalx("%s: unexpected welcome", c->name);
+	c->state = C_READY;
+	bench.nready++;
+	on_users(c, m);
 }
 
 /* join: the sender tracks who is in the room. */
@@ -537,6 +549,7 @@ static const struct {
 } dispatch_table[] = {
 	{ "challenge", on_challenge },
 	{ "welcome", on_welcome },
+	{ "users", on_users },
 	{ "join", on_join },
 	{ "leave", on_leave },
 	{ "error", on_error },
@@ -759,34 +772,30 @@ setup(void)
 	}
 }
 
-/* Seal one message to #lobby for all our names and frame it. */
+/* Seal one message to #lobby with a fresh session and frame it. */
 static void
 make_template(void)
 {
-	struct crypto_recipient	*rcpt;
-	json_object		*sealed, *m, *keys;
+	struct ecc_signer	 signer;
+	struct sk_chain		 chain;
 	struct buf		 b;
 	const uint8_t		*at;
+	uint8_t			*blob;
+	size_t			 len;
 	char			 needle[64];
 	int			 r;
 
-	rcpt = xreallocarray(NULL, (size_t)bench.nclients, sizeof *rcpt);
-	for (int i = 0; i < bench.nclients; i++)
-		rcpt[i] = (struct crypto_recipient){ bench.c[i].name,
-		    bench.key };
-	m = json_object_new_string(DEFAULT_ROOM);
-	if ((r = crypto_seal(bench.key, "b0", m, ID_PLACEHOLDER, rcpt,
-	    (size_t)bench.nclients, (const uint8_t *)PLAINTEXT,
-	    strlen(PLAINTEXT), &sealed)) != 0)
-		fatalx("crypto_seal: %s", crypto_strerror(r));
-	free(rcpt);
-	keys = msg_get(sealed, "keys");
-	for (int i = 0; i < bench.nclients; i++)
-		bench.c[i].wrapped = xstrdup(msg_get_str(keys,
-		    bench.c[i].name));
-	m = msg_chat_send(m, ID_PLACEHOLDER, sealed);
+	sk_chain_new(&chain);
+	if (ecc_sign_generate(&signer) != 0)
+		fatalx("cannot make a session key");
+	if ((r = sk_seal(&chain, &signer, "b0", DEFAULT_ROOM,
+	    (const uint8_t *)PLAINTEXT, strlen(PLAINTEXT), &blob, &len)) != 0)
+		fatalx("sk_seal: %s", crypto_strerror(r));
+	bench.sealed = base64url_encode(blob, len);
+	free(blob);
 	buf_init(&b, FRAME_HEADER_LEN + FRAME_MAX_JSON);
-	if (msg_encode_free(m, &b) != 0)
+	if (msg_encode_free(msg_chat_send(json_object_new_string(DEFAULT_ROOM),
+	    ID_PLACEHOLDER, bench.sealed), &b) != 0)
 		fatalx("the sealed message is over the frame cap");
 	bench.tpl_len = buf_len(&b);
 	bench.tpl = xmalloc(bench.tpl_len);

@@ -37,7 +37,7 @@
 #include "seal-v1.h"
 
 /* A 100-byte line as the client seals it (inner JSON). */
-#define LINE	"{\"id\":\"0123456789abcdef0123\",\"text\":\"a line of chat " \
+#define LINE	"{\"id\":\"0123456789abcdef01\",\"text\":\"a line of chat " \
 	"that is exactly long enough to make one hundred.\"}"
 #define ROOM	"#lobby"
 

@@ -177,9 +177,15 @@ start_client() {
 	rm -f "$WORK/$name.in"
 	mkfifo "$WORK/$name.in"
 	: >"$WORK/$name.out"
-	XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/data" \
-	    "$TVCHAT" --batch -p "$PORT" -n "$name" 127.0.0.1 \
-	    <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	# The other clients' FIFOs stay out of this one: holding their
+	# write ends open would keep them from ever reading the end.
+	(
+		for fd in ${!FD_@}; do
+			eval "exec ${!fd}>&-"
+		done
+		XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/data" \
+		    exec "$TVCHAT" --batch -p "$PORT" -n "$name" 127.0.0.1
+	) <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	eval "PID_$(echo "$name" | tr -c 'A-Za-z0-9_\n' _)=$!"
 	PIDS="$PIDS $!"
 	# Hold the FIFO open for writing on a descriptor of our own.

@@ -109,7 +109,7 @@ for kind in video utf8 type chat nan challenge welcome; do
 	hostile bad "$kind"
 	batch "bad$kind"
 	check "a bad $kind from the server closes the connection" \
-	    wait_for "$WORK/bad$kind.out" '"event":"closed","reason":"protocol error"' 15
+	    wait_for "$WORK/bad$kind.out" '"event":"closed","reason":"protocol error"' 40
 	check "... before anything after it is taken" \
 	    test "$(count "$WORK/bad$kind.out" 'after bad')" -eq 0
 	check "... with valid JSON output" all_json "$WORK/bad$kind.out"

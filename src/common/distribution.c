@@ -169,7 +169,8 @@ put_inner(struct buf *b, const struct dist_session *s)
  * recipient, whose prekey is prekey, for target into an envelope *blob
  * (allocated). dist_seal's second half, apart so the fuzz target can put
  * any bytes inside. Returns CRYPTO_OK, CRYPTO_E_KEY for a bad prekey,
- * CRYPTO_E_FORMAT for a name or target too long, or an error.
+ * CRYPTO_E_FORMAT for an empty or too long inside or a name or target
+ * too long, or an error.
  */
 int
 dist_seal_bytes(const uint8_t *inner, size_t inlen, const char *sender,
@@ -182,8 +183,9 @@ dist_seal_bytes(const uint8_t *inner, size_t inlen, const char *sender,
 	size_t		 total;
 	int		 r;
 
+	/* An empty inside would make an envelope dist_open refuses. */
 	if (strlen(recipient) > NAME_MAX_LEN || strlen(sender) >
-	    NAME_MAX_LEN || strlen(target) >= SK_TARGET_MAX ||
+	    NAME_MAX_LEN || strlen(target) >= SK_TARGET_MAX || inlen == 0 ||
 	    inlen > DIST_MAX - DIST_HEADER_LEN - AEAD_TAG_LEN)
 		return CRYPTO_E_FORMAT;
 	total = DIST_HEADER_LEN + inlen + AEAD_TAG_LEN;

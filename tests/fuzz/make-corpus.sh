@@ -160,10 +160,10 @@ put("senderkey", "script-order", script(
     (SEAL, 200, 65), (OPEN, 2, 0), (OPEN, 1, 0), (FLIP, 1, 9),
     (MISATTR, 0, 1), (MISATTR, 0, 2)))
 put("senderkey", "script-skip", script(
-    (SEAL, 5, 97), (SKIP, 20, 0), (SEAL, 5, 98), (OPEN, 1, 0),
-    (OPEN, 0, 0), (SKIP, 250, 0), (SEAL, 1, 99), (OPEN, 2, 0)))
+    (SEAL, 5, 97), (SKIP, 20, 0x80), (SEAL, 5, 98), (OPEN, 1, 0),
+    (OPEN, 0, 0), (SKIP, 250, 0x80), (SEAL, 1, 99), (OPEN, 2, 0)))
 put("senderkey", "script-expire", script(
-    (SEAL, 3, 97), (SKIP, 16, 52), (SEAL, 3, 98), (OPEN, 1, 0),
+    (SEAL, 3, 97), (SKIP, 16, 0x80 | 52), (SEAL, 3, 98), (OPEN, 1, 0),
     (OPEN, 0, 0)))
 
 # ---- distribution: envelopes to bob's prekey (mode 0), their insides ----
@@ -194,6 +194,8 @@ inner = bytearray(inner_of(room))
 inner[-1] ^= 1
 put("distribution", "inner-chainsig-flipped", b"\1" + bytes(inner))
 put("distribution", "inner-truncated", b"\1" + inner_of(room)[:-65])
+# Regression: an empty inside once sealed into an envelope nothing opens.
+put("distribution", "inner-empty", b"\1")
 tx.seal("#lobby", b"moved on")
 put("distribution", "inner-index-1", b"\1" + inner_of(tx.give("#lobby")))
 

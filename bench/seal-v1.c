@@ -17,6 +17,9 @@
 #include "crypto-internal.h"
 #include "crypto.h"
 #include "seal-v1.h"
+
+#define CRYPTO_CHAT_CONTEXT	"tvchat-chat-v1"	/* and its NUL */
+#define CHAT_MAX_KEYS		(CHAT_MAX_RECIPIENTS + 1)
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"

@@ -1,4 +1,5 @@
-/* Identity keys, fingerprints and sealed chat messages (libgcrypt). */
+/* Identity keys, fingerprints, signatures and the error codes of the
+ * crypto family (libgcrypt). */
 #ifndef TVCHAT_CRYPTO_H
 #define TVCHAT_CRYPTO_H
 
@@ -18,7 +19,6 @@
 #define CRYPTO_IDENTITY_MAX	(64 * 1024)
 #define CRYPTO_FIELD_MAX	256	/* longest name, room or id signed */
 
-#define CRYPTO_CHAT_CONTEXT	"tvchat-chat-v1"
 #define CRYPTO_HELLO_CONTEXT	"tvchat-hello-v1"
 
 enum crypto_error {

@@ -22,7 +22,7 @@
 #include "utf8.h"
 
 #define JSON_MAX_DEPTH		16
-#define B64_MAX_WRAPPED		1024	/* a 4096-bit RSA block is 683 chars */
+#define B64_MAX_RSA		1024	/* a 4096-bit RSA block is 683 chars */
 #define B64_MAX_JWK_N		1024
 #define B64_MAX_JWK_E		16
 #define B64_MAX_NONCE		64
@@ -100,8 +100,10 @@ static const struct field f_hello[] = {
 	{ "version", K_INT, REQ, 1, 65535, NULL, PROTO_E_VERSION },
 	{ "name", K_NAME, REQ, 0, 0, NULL, PROTO_E_NAME },
 	{ "key", K_JWK, REQ, 0, 0, NULL, PROTO_E_KEY },
-	{ "sig", K_B64, REQ, 2, B64_MAX_WRAPPED, NULL, 0 },
-	{ "prekey", K_PREKEY, REQ, 0, 0, NULL, PROTO_E_KEY },
+	{ "sig", K_B64, REQ, 2, B64_MAX_RSA, NULL, 0 },
+	/* Required, but by the session after the version: a version-1
+	 * client, which has none, is told about the version. */
+	{ "prekey", K_PREKEY, OPT, 0, 0, NULL, PROTO_E_KEY },
 	END
 };
 static const struct field f_welcome[] = {
@@ -495,7 +497,7 @@ is_prekey(json_object *v)
 	    json_object_is_type(f, json_type_int) &&
 	    check_number(f, 0, INT64_MAX) &&
 	    json_object_object_get_ex(v, "sig", &f) &&
-	    check_b64(f, 2, B64_MAX_WRAPPED);
+	    check_b64(f, 2, B64_MAX_RSA);
 }
 
 /* Return 1 if v is a number (int or double) in [min, max]. */

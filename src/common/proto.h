@@ -31,7 +31,6 @@ enum quality {
 #define ROOM_MAX_LEN		33	/* '#' + up to 32 name characters */
 #define CHAT_MAX_RECIPIENTS	256
 /* Wrapped keys in a chat: a key for each recipient and the sender's own. */
-#define CHAT_MAX_KEYS		(CHAT_MAX_RECIPIENTS + 1)
 #define CHAT_ID_RANDOM		16	/* random bytes in a message id */
 #define CHAT_ID_MAX_LEN		64
 /* Sealed text, before base64. With the largest target it keeps what a

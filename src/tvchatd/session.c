@@ -114,6 +114,10 @@ on_hello(struct session *s, json_object *m)
 		session_fail(s, PROTO_E_VERSION, text, "quit");
 		return;
 	}
+	if (msg_get(m, "prekey") == NULL) {
+		session_fail(s, PROTO_E_MESSAGE, "hello: no prekey", "quit");
+		return;
+	}
 	if ((r = crypto_key_from_jwk(msg_get(m, "key"), &key)) != 0) {
 		session_fail(s, PROTO_E_KEY, crypto_strerror(r), "quit");
 		return;

@@ -102,6 +102,8 @@ def hello_order():
          dict(name="weak", key=weak, extra=weak_bad_sig)),
         ("an unsupported version before a taken name", "version",
          dict(name="keeper", version=FUTURE)),
+        ("a version-1 hello, without a prekey, is told the version",
+         "version", dict(name="old", version=1, extra={"prekey": None})),
         ("a bad signature before a taken name", "bad-signature",
          dict(name="KEEPER", sig="bad")),
     ]

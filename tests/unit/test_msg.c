@@ -879,7 +879,10 @@ static const struct mutation mutations[] = {
 	/* Non-zero bits past the last byte: another encoding of a value. */
 	MU(b_hello, TS, "key/e", Q("AR"), PROTO_E_KEY),
 	MU(b_hello, TS, "key/e", Q("AQAC"), OK),
-	MU(b_hello, TS, "prekey", NULL, MSG),
+	/* Required by the session, after the version (a version-1 hello
+	 * has none). */
+	MU(b_hello, TS, "prekey", NULL, OK),
+	MU(b_hello, TS, "prekey", "null", OK),
 	MU(b_hello, TS, "prekey", Q(FAKE_PREKEY), PROTO_E_KEY),
 	MU(b_hello, TS, "prekey", "[]", PROTO_E_KEY),
 	MU(b_hello, TS, "prekey/key", NULL, PROTO_E_KEY),

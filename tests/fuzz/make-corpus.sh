@@ -478,6 +478,10 @@ put("batch", "refused", lines(
     '{"cmd":"msg","to":"al\\u0000ice","text":"x"}\n',
     {"cmd": "msg", "to": ["u%d" % i for i in range(257)], "text": "x"},
     {"cmd": "watch", "room": "#lobby", "name": ""}))
+# Regression: a chat to a room no one else is in has no session to give.
+put("batch", "room-not-joined", lines(
+    {"cmd": "say", "room": "#elsewhere", "text": "nobody else is here"},
+    {"cmd": "say", "text": "hello #lobby"}))
 put("batch", "quit", lines(
     {"cmd": "say", "text": "bye"}, {"cmd": "quit"},
     {"cmd": "say", "text": "after quit"}))

@@ -49,6 +49,9 @@ measure() {
 	client "$dir" rx
 	rx=$CLIENT_PID
 	exec {rxin}>"$WORK/rx.in"
+	# New identities are made first: give them time.
+	wait_log "$WORK/rx.out" '"event":"welcome"' "$rx" 600 ||
+	    die "rx never logged in"
 	client "$dir" tx
 	tx=$CLIENT_PID
 	exec {txin}>"$WORK/tx.in"
@@ -86,11 +89,11 @@ median_of() {
 
 # row NAME DIR: REPEAT runs; one table row of medians.
 row() {
-	local rxs="" txs="" r
+	local rxs="" txs="" r res
 	for r in $(seq "$REPEAT"); do
-		set -- "$1" "$2" $(measure "$2")
-		rxs="$rxs $3" txs="$txs $4"
-		set -- "$1" "$2"
+		res=$(measure "$2") && [ -n "$res" ] ||
+		    die "a run with $2 failed"
+		rxs="$rxs ${res% *}" txs="$txs ${res#* }"
 	done
 	# shellcheck disable=SC2086
 	printf '| %s | %s | %s |\n' "$1" "$(median_of $rxs)" "$(median_of $txs)"

@@ -11,6 +11,7 @@ by the wrong key, or simply stop reading.
 import json
 import os
 import select
+import selectors
 import socket
 import struct
 import sys
@@ -277,3 +278,35 @@ class Peer:
 
     def close(self):
         self.sock.close()
+
+
+def pump(peers, until, timeout, tick=None):
+    """Read from every peer, calling until(p, payload) per JSON frame,
+    until all have returned True or the timeout passes; tick() runs
+    between rounds. Returns the indices of the peers not done."""
+    sel = selectors.DefaultSelector()
+    waiting = set(range(len(peers)))
+    for i, p in enumerate(peers):
+        p.sock.setblocking(False)
+        sel.register(p.sock, selectors.EVENT_READ, i)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        for key, _ in sel.select(0.2):
+            p = peers[key.data]
+            try:
+                data = p.sock.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not data:
+                sel.unregister(p.sock)
+                continue
+            p.buf += data
+            for ftype, payload in p.frames():
+                if ftype == 1 and until(p, payload):
+                    waiting.discard(key.data)
+        if tick is not None:
+            tick()
+    sel.close()
+    for p in peers:
+        p.sock.setblocking(True)
+    return waiting

@@ -21,7 +21,6 @@ Prints "ok - ..." / "not ok - ...: detail" lines.
 
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -112,46 +111,25 @@ class Client:
 
 
 def login(peers, names, key, timeout=120):
-    """Answer every peer's challenge for its name; wait for the welcomes."""
-    sel = selectors.DefaultSelector()
-    for i, p in enumerate(peers):
-        p.sock.setblocking(False)
-        sel.register(p.sock, selectors.EVENT_READ, i)
-    state = ["challenge"] * len(peers)
-    deadline = time.monotonic() + timeout
-    while "challenge" in state or "hello" in state:
-        if time.monotonic() > deadline:
-            break
-        for k, _ in sel.select(0.2):
-            i, p = k.data, peers[k.data]
-            try:
-                data = p.sock.recv(1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(p.sock)
-                state[i] = "closed"
-                continue
-            p.buf += data
-            for ftype, payload in p.frames():
-                if ftype != 1:
-                    continue
-                m = json.loads(payload)
-                if m["type"] == "challenge" and state[i] == "challenge":
-                    nonce = interop.unb64url(m["nonce"])
-                    p.sock.setblocking(True)
-                    p.send(p.hello_message(names[i], key, interop.sign(
-                        key, interop.hello_data(nonce, names[i]))))
-                    p.sock.setblocking(False)
-                    p.name, p.key = names[i], key
-                    state[i] = "hello"
-                elif m["type"] == "welcome":
-                    state[i] = "in"
-                    p.pending = [m]
-                elif state[i] == "in":
-                    p.pending.append(m)
-    sel.close()
-    return sum(s == "in" for s in state)
+    """Answer every peer's challenge for its name; wait for the welcomes
+    (kept, with what follows them, in p.pending). Returns how many got in."""
+    def step(p, payload):
+        m = json.loads(payload)
+        if m["type"] == "challenge" and p.name is None:
+            name = names[peers.index(p)]
+            nonce = interop.unb64url(m["nonce"])
+            p.sock.setblocking(True)
+            p.send(p.hello_message(name, key, interop.sign(
+                key, interop.hello_data(nonce, name))))
+            p.sock.setblocking(False)
+            p.name, p.key = name, key
+        elif m["type"] == "welcome":
+            p.pending = [m]
+            return True
+        elif hasattr(p, "pending"):
+            p.pending.append(m)
+        return False
+    return len(peers) - len(peer.pump(peers, step, timeout))
 
 
 def crowd(tvchat, n, ports):
@@ -201,48 +179,29 @@ def crowd(tvchat, n, ports):
                                            else []):
                 if u["name"] == "alice":
                     akey = interop.from_jwk(u["key"])
-    opened, failed = set(), []
-    sel = selectors.DefaultSelector()
-    for i, p in enumerate(peers):
-        sel.register(p.sock, selectors.EVENT_READ, i)
-    blobs = set()
+    opened, failed, blobs = set(), [], set()
 
-    def take(i, p, m):
+    def take(p, m):
+        """Take m for peer p; True once p opened or failed."""
         if m.get("type") == "sender-key" and m.get("from") == "alice":
             try:
                 p.take_key(m, akey)
             except interop.Failure as exc:
                 failed.append("%s: %s" % (p.name, exc))
+                return True
         elif m.get("type") == "chat" and m.get("from") == "alice":
             blobs.add(m["sealed"])
             try:
-                text = p.open(m)["text"]
+                if p.open(m)["text"] == "hello, crowd":
+                    opened.add(p.name)
             except (interop.Failure, KeyError) as exc:
                 failed.append("%s: %r" % (p.name, exc))
-                return
-            if text == "hello, crowd":
-                opened.add(i)
-    for i, p in enumerate(peers):
-        for m in p.pending:
-            take(i, p, m)
-    deadline = time.monotonic() + 180
-    while len(opened) + len(failed) < len(peers) and \
-            time.monotonic() < deadline:
-        for k, _ in sel.select(0.2):
-            i, p = k.data, peers[k.data]
-            try:
-                data = p.sock.recv(1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(p.sock)
-                continue
-            p.buf += data
-            for ftype, payload in p.frames():
-                if ftype == 1:
-                    take(i, p, json.loads(payload))
-        alice.read()
-    sel.close()
+            return True
+        return False
+    # What came with the welcomes first, then the rest as it comes.
+    rest = [p for p in peers if not any(take(p, m) for m in p.pending)]
+    peer.pump(rest, lambda p, payload: take(p, json.loads(payload)), 180,
+              alice.read)
     report(len(opened) == len(peers), "all %d raw peers open alice's "
            "message with the session she sealed to their prekeys" %
            len(peers), "%d did; %s" % (len(opened), "; ".join(failed[:3])))

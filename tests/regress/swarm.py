@@ -7,7 +7,6 @@ Prints "ok - ..." / "not ok - ...: detail" lines.
 """
 
 import json
-import selectors
 import sys
 import time
 
@@ -19,35 +18,6 @@ PORT, N = int(sys.argv[1]), int(sys.argv[2])
 def report(good, what, detail=""):
     print(("ok - %s" if good else "not ok - %s: " + detail) % what,
           flush=True)
-
-
-def pump(peers, until, timeout):
-    """Read from every peer, calling until(p, msg) per message, until all
-    return True or the timeout passes; return the peers not done."""
-    sel = selectors.DefaultSelector()
-    waiting = set(range(len(peers)))
-    for i, p in enumerate(peers):
-        p.sock.setblocking(False)
-        sel.register(p.sock, selectors.EVENT_READ, i)
-    deadline = time.monotonic() + timeout
-    while waiting and time.monotonic() < deadline:
-        for key, _ in sel.select(0.2):
-            p = peers[key.data]
-            try:
-                data = p.sock.recv(1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(p.sock)
-                continue
-            p.buf += data
-            for ftype, payload in p.frames():
-                if ftype == 1 and until(p, payload):
-                    waiting.discard(key.data)
-    sel.close()
-    for p in peers:
-        p.sock.setblocking(True)
-    return waiting
 
 
 def main():
@@ -68,7 +38,7 @@ def main():
         if b'"type":"welcome"' in payload[:40]:
             p.welcome = True
         return getattr(p, "welcome", False)
-    left = pump(peers, welcomed, 60)
+    left = peer.pump(peers, welcomed, 60)
     report(not left, "all %d joined" % N, "%d without welcome" % len(left))
     print("# joined in %.1f s" % (time.monotonic() - start), flush=True)
 
@@ -87,7 +57,7 @@ def main():
             p.who += m["users"]
             return not m.get("more", False)
         return False
-    pump([last], got_who, 30)
+    peer.pump([last], got_who, 30)
     names = sorted(u["name"] for u in getattr(last, "who", []))
     report(names == sorted(p.name for p in peers),
            "who lists all %d" % N, "%d listed" % len(names))
@@ -95,7 +65,7 @@ def main():
 
     def got_chat(p, payload):
         return b'"type":"chat"' in payload[:20] and b'"swarm-1"' in payload
-    left = pump(peers, got_chat, 60)
+    left = peer.pump(peers, got_chat, 60)
     report(not left, "all %d received the broadcast" % N,
            "%d did not" % len(left))
     for p in peers:

@@ -65,6 +65,8 @@ struct session {
 	enum session_state	 state;
 	int			 fd;
 	struct frame_decoder	 dec;
+	uint8_t			*unread;	/* read, not yet handled */
+	size_t			 nunread;
 	struct buf		 out;
 	struct session_broker	 broker;
 	struct presence_ref	 ref;

@@ -23,6 +23,7 @@
 #include "session-private.h"
 #include "user.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define PING_AFTER		30	/* most seconds of silence before a ping */
 #define READ_CHUNK		65536
@@ -336,27 +337,59 @@ handle_frame(struct session *s, const struct frame *f)
 	session_fail(s, PROTO_E_TYPE, "unknown message type", "protocol error");
 }
 
-/* Read what the client sent and handle every complete frame. */
+static int	reading(const struct session *);
+
+/*
+ * Keep the len bytes at p (read from the client, not yet handled) for
+ * later; p may point into what is kept already.
+ */
+static void
+keep_unread(struct session *s, const uint8_t *p, size_t len)
+{
+	uint8_t	*copy = NULL;
+
+	if (len > 0) {
+		copy = xmalloc(len);
+		memcpy(copy, p, len);
+	}
+	free(s->unread);
+	s->unread = copy;
+	s->nunread = len;
+}
+
+/*
+ * Read what the client sent (or take what is kept from before) and
+ * handle its complete frames one by one while the broker can take more:
+ * one chat to a big room is a packet per member, so a burst read at once
+ * would overflow the broker queue. What is left waits in s->unread
+ * (back-pressure, never loss) until reading() says go on.
+ */
 static void
 read_client(struct session *s)
 {
 	uint8_t		 data[READ_CHUNK];
+	const uint8_t	*p = s->unread;
 	struct frame	 f;
-	size_t		 used, off = 0;
+	size_t		 used, off = 0, len = s->nunread;
 	ssize_t		 n;
 
-	n = read(s->fd, data, sizeof data);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		s->done = 1;
-		/* Without a quit message first, the client was lost. */
-		s->leave_reason = "lost";
-		return;
+	if (len == 0) {
+		n = read(s->fd, data, sizeof data);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			s->done = 1;
+			/* Without a quit message first, the client was
+			 * lost. */
+			s->leave_reason = "lost";
+			return;
+		}
+		s->last_input = util_now_ms();
+		p = data;
+		len = (size_t)n;
 	}
-	s->last_input = util_now_ms();
-	while (off < (size_t)n && !s->done) {
-		switch (frame_decoder_feed(&s->dec, data + off, (size_t)n - off,
+	while (off < len && !s->done && reading(s)) {
+		switch (frame_decoder_feed(&s->dec, p + off, len - off,
 		    &used, &f)) {
 		case FRAME_READY:
 			handle_frame(s, &f);
@@ -373,6 +406,7 @@ read_client(struct session *s)
 		}
 		off += used;
 	}
+	keep_unread(s, p + off, s->done ? 0 : len - off);
 }
 
 /*
@@ -596,7 +630,11 @@ session_main(struct session_env *env)
 		timeout = timers(&s);
 		if (s.done)
 			break;
-		pfd[0] = (struct pollfd){ s.fd, reading(&s) ? POLLIN : 0, 0 };
+		/* What was read and kept is handled before more is read. */
+		if (s.nunread > 0 && reading(&s))
+			timeout = 0;
+		pfd[0] = (struct pollfd){ s.fd, reading(&s) && s.nunread == 0 ?
+		    POLLIN : 0, 0 };
 		if (buf_len(&s.out) > 0 || stream_pending(&s.stream, s.fd))
 			pfd[0].events |= POLLOUT;
 		pfd[1] = (struct pollfd){ s.broker.fd, POLLIN, 0 };
@@ -617,7 +655,8 @@ session_main(struct session_env *env)
 			session_broker_read(&s.broker);
 		if (pfd[1].revents & POLLOUT)
 			session_broker_flush(&s.broker);
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) ||
+		    (s.nunread > 0 && reading(&s)))
 			read_client(&s);
 		if (session_flush(&s) != 0 && !s.done) {
 			s.done = 1;
@@ -630,6 +669,7 @@ session_main(struct session_env *env)
 	stream_free(&s.stream);
 	library_free(s.lib);
 	frame_decoder_free(&s.dec);
+	free(s.unread);
 	buf_free(&s.out);
 	session_broker_free(&s.broker);
 	exit(0);

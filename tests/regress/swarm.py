@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Many clients at once: N raw peers connect together, all join, and all
-receive one room message, the same sealed bytes for every one of them.
+receive one room message, the same sealed bytes for every one of them;
+then a burst of 200 written at once, every one of them by everyone.
 
 usage: swarm.py PORT N
 Prints "ok - ..." / "not ok - ...: detail" lines.
@@ -13,6 +14,7 @@ import time
 import peer
 
 PORT, N = int(sys.argv[1]), int(sys.argv[2])
+BURST = 200
 
 
 def report(good, what, detail=""):
@@ -68,6 +70,27 @@ def main():
     left = peer.pump(peers, got_chat, 60)
     report(not left, "all %d received the broadcast" % N,
            "%d did not" % len(left))
+
+    # A burst of BURST chats written at once: a packet per member each
+    # inside the server, more than its queue to the broker holds, so the
+    # session must stop reading the client, not drop what it read.
+    burst = b"".join(peer.frame(last.seal("#lobby", "burst %d" % i,
+                                          msg_id="burst-%d" % i))
+                     for i in range(BURST))
+    got = {}
+
+    def got_burst(p, payload):
+        if b'"type":"chat"' in payload[:20] and b'"burst-' in payload:
+            got[p.name] = got.get(p.name, 0) + 1
+        elif b'"type":"error"' in payload[:20]:
+            got[p.name] = -1000000  # an error: never all
+        return got.get(p.name, 0) == BURST
+    last.send_raw(burst)
+    left = peer.pump(peers, got_burst, 120)
+    report(not left, "a burst of %d chats reaches all %d, nothing lost" %
+           (BURST, N), "%d short, e.g. %s" % (len(left), sorted(
+               "%s:%d" % (peers[i].name, got.get(peers[i].name, 0))
+               for i in left)[:3]))
     for p in peers:
         p.send({"type": "quit"})
         p.close()

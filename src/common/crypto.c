@@ -380,33 +380,18 @@ crypto_identity_path(void)
 int
 crypto_identity_save(const struct crypto_key *k, const char *path)
 {
-	char	*text, *tmp, *dir;
+	char	*text;
 	size_t	 len;
-	int	 fd, r = CRYPTO_OK;
+	int	 r = CRYPTO_OK;
 
 	if (k->priv == NULL)
 		return CRYPTO_E_NO_PRIVATE;
-	dir = util_dirname(path);
-	if (util_mkdir_p(dir, 0700) != 0) {
-		free(dir);
-		return CRYPTO_E_IO;
-	}
-	free(dir);
 	len = gcry_sexp_sprint(k->priv, GCRYSEXP_FMT_ADVANCED, NULL, 0);
 	text = xmalloc(len);
 	len = gcry_sexp_sprint(k->priv, GCRYSEXP_FMT_ADVANCED, text, len);
-	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1 || util_write_all(fd, text, len) != 0 || fsync(fd) != 0)
+	if (util_write_file_atomic(path, text, len, 0600) != 0)
 		r = CRYPTO_E_IO;
-	if (fd != -1 && close(fd) != 0)
-		r = CRYPTO_E_IO;
-	if (r == 0 && rename(tmp, path) != 0)
-		r = CRYPTO_E_IO;
-	if (r != 0 && fd != -1)
-		unlink(tmp);
 	freezero(text, len);
-	free(tmp);
 	return r;
 }
 

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,6 +103,51 @@ util_write_all(int fd, const void *p, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Replace the file at path with the len bytes at p, atomically: its
+ * directory made (mode 0700) if missing, the bytes written to a new
+ * temporary file of that mode beside it, flushed to disk (fsync) and
+ * renamed over path, so a crash leaves the old file or the new one, never
+ * a mix. Returns 0, or -1 with errno set and the temporary file gone.
+ */
+int
+util_write_file_atomic(const char *path, const void *p, size_t len,
+    mode_t mode)
+{
+	char	*dir = util_dirname(path), *tmp;
+	int	 fd, r, saved;
+
+	r = util_mkdir_p(dir, 0700);
+	free(dir);
+	if (r != 0)
+		return -1;
+	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
+	(void)unlink(tmp);	/* one a crash of ours left */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) == -1) {
+		saved = errno;
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (util_write_all(fd, p, len) != 0 || fsync(fd) != 0)
+		r = -1;
+	saved = errno;
+	if (close(fd) != 0 && r == 0) {
+		r = -1;
+		saved = errno;
+	}
+	if (r == 0 && rename(tmp, path) != 0) {
+		r = -1;
+		saved = errno;
+	}
+	if (r != 0)
+		unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return r;
 }
 
 /*

@@ -454,8 +454,7 @@ keystore_save(struct keystore *k)
 {
 	json_object	*o, *arr, *pk;
 	const char	*text;
-	char		*dir, *tmp;
-	int		 fd, r = 0, saved;
+	int		 r, saved;
 
 	if (k->path == NULL) {
 		k->dirty = 0;
@@ -487,31 +486,12 @@ keystore_save(struct keystore *k)
 		json_object_array_add(arr, in_json(&k->in[i]));
 	json_object_object_add(o, "in", arr);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-	dir = util_dirname(k->path);
-	if (util_mkdir_p(dir, 0700) != 0)
-		r = -1;
-	free(dir);
-	xasprintf(&tmp, "%s.tmp%ld", k->path, (long)getpid());
-	if (r == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) != -1) {
-		if (util_write_all(fd, text, strlen(text)) != 0 ||
-		    fsync(fd) != 0)
-			r = -1;
-		if (close(fd) != 0)
-			r = -1;
-		if (r == 0 && rename(tmp, k->path) != 0)
-			r = -1;
-		saved = errno;
-		if (r != 0)
-			unlink(tmp);
-		errno = saved;
-	} else
-		r = -1;
-	free(tmp);
+	r = util_write_file_atomic(k->path, text, strlen(text), 0600);
+	saved = errno;
 	/* The text held every key: wipe it before json-c frees it. */
 	explicit_bzero((char *)text, strlen(text));
 	json_object_put(o);
+	errno = saved;
 	if (r == 0)
 		k->dirty = 0;
 	return r;

@@ -270,38 +270,25 @@ knownkeys_get(struct knownkeys *k, const char *name)
 static int
 save(struct knownkeys *k)
 {
-	char	*dir = util_dirname(k->path), *tmp;
+	char	*text = NULL;
+	size_t	 len = 0;
 	FILE	*f;
-	int	 fd, r = 0;
+	int	 r;
 
-	if (util_mkdir_p(dir, 0700) != 0) {
-		free(dir);
-		return -1;
-	}
-	free(dir);
 	/* Another tvchat may have added keys since we read the file. */
 	load(k, 1);
-	xasprintf(&tmp, "%s.tmp%ld", k->path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    == -1 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		free(tmp);
+	if ((f = open_memstream(&text, &len)) == NULL)
 		return -1;
-	}
 	fprintf(f, "# tvchat known keys: server name fingerprint\n");
 	for (size_t i = 0; i < k->n; i++)
 		fprintf(f, "%s %s %s\n", k->keys[i].server, k->keys[i].name,
 		    k->keys[i].fingerprint);
-	if (fflush(f) != 0 || fsync(fd) != 0)
-		r = -1;
-	if (fclose(f) != 0)
-		r = -1;
-	if (r == 0 && rename(tmp, k->path) != 0)
-		r = -1;
-	if (r != 0)
-		unlink(tmp);
-	free(tmp);
+	if (fclose(f) != 0) {
+		free(text);
+		return -1;
+	}
+	r = util_write_file_atomic(k->path, text, len, 0600);
+	free(text);
 	return r;
 }
 

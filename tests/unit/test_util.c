@@ -218,6 +218,85 @@ test_dirname(void **state)
 	}
 }
 
+/* Return the length of the file at path, or -1; its mode into *mode. */
+static off_t
+file_size(const char *path, mode_t *mode)
+{
+	struct stat	st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	*mode = st.st_mode & 07777;
+	return st.st_size;
+}
+
+/* Return the number of entries of dir, . and .. aside. */
+static int
+entries(const char *dir)
+{
+	char	cmd[PATH_MAX + 64];
+	FILE	*f;
+	int	 n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+/*
+ * util_write_file_atomic makes the directory, writes the file with the
+ * mode asked, replaces an old one whole, leaves no temporary file, and
+ * on a failure leaves the old file as it was.
+ */
+static void
+test_write_file_atomic(void **state)
+{
+	mode_t	 old = umask(022), mode;
+	char	 path[PATH_MAX * 2 + 16], dir[PATH_MAX * 2];
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/w/x", scratch);
+	snprintf(path, sizeof path, "%s/f", dir);
+	assert_int_equal(util_write_file_atomic(path, "first", 5, 0600), 0);
+	assert_dir_mode(in_scratch("w/x"), 0700);
+	assert_int_equal(file_size(path, &mode), 5);
+	assert_int_equal(mode, 0600);
+	assert_int_equal(util_write_file_atomic(path, "second!", 7, 0600), 0);
+	assert_int_equal(file_size(path, &mode), 7);
+	assert_int_equal(util_write_file_atomic(path, "", 0, 0640), 0);
+	assert_int_equal(file_size(path, &mode), 0);
+	assert_int_equal(mode, 0640);
+	assert_int_equal(entries(dir), 1);
+
+	/* A directory where the file would go: refused, nothing left. */
+	snprintf(path, sizeof path, "%s/d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	errno = 0;
+	assert_int_equal(util_write_file_atomic(path, "x", 1, 0600), -1);
+	assert_int_not_equal(errno, 0);
+	assert_int_equal(entries(dir), 2);
+
+	/* A directory we cannot write to: refused, the old file kept. */
+	snprintf(path, sizeof path, "%s/f", dir);
+	if (geteuid() != 0) {
+		assert_int_equal(chmod(dir, 0500), 0);
+		assert_int_equal(util_write_file_atomic(path, "third", 5,
+		    0600), -1);
+		assert_int_equal(errno, EACCES);
+		assert_int_equal(chmod(dir, 0700), 0);
+		assert_int_equal(file_size(path, &mode), 0);
+	}
+	/* A file in the way of the directory. */
+	snprintf(path, sizeof path, "%s/f/g", dir);
+	assert_int_equal(util_write_file_atomic(path, "x", 1, 0600), -1);
+	assert_int_equal(entries(dir), 2);
+	umask(old);
+}
+
 /* Nested directories are created with the given mode; repeats succeed. */
 static void
 test_mkdir_p_nested(void **state)
@@ -625,6 +704,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mkdir_p_final_is_file,
 		    setup, teardown),
 		cmocka_unit_test(test_mkdir_p_empty),
+		cmocka_unit_test_setup_teardown(test_write_file_atomic, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_write_read_round_trip,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_file_too_big, setup,

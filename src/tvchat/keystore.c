@@ -152,6 +152,8 @@ prekey_parse(json_object *o, struct prekey *pk)
 	return 0;
 }
 
+static int	holder_cmp(const void *, const void *);
+
 static json_object *
 chain_json(json_object *o, const struct sk_chain *c)
 {
@@ -245,6 +247,9 @@ out_parse(json_object *j, const char *name, struct ks_out *o)
 		    sizeof *o->given);
 		o->given[o->ngiven++] = xstrdup(g);
 	}
+	/* Kept sorted for keystore_out_given, whatever the file's order. */
+	if (o->ngiven > 1)
+		qsort(o->given, o->ngiven, sizeof *o->given, holder_cmp);
 	return 0;
 }
 
@@ -643,21 +648,69 @@ keystore_out_reserve(struct keystore *k, struct ks_out *o)
 }
 
 /*
+ * Order holder entry e ("name fingerprint") against name: by the name,
+ * ignoring ASCII case, as proto_name_equal compares names.
+ */
+static int
+holder_name_cmp(const char *e, const char *name)
+{
+	int	a, b;
+
+	for (;; e++, name++) {
+		a = *e == ' ' ? '\0' : *e;
+		b = *name;
+		a = a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a;
+		b = b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b;
+		if (a != b || a == '\0')
+			return a - b;
+	}
+}
+
+/* qsort order of holder entries: by name, then fingerprint. */
+static int
+holder_cmp(const void *x, const void *y)
+{
+	const char	*a = *(char *const *)x, *b = *(char *const *)y;
+	char		 name[NAME_MAX_LEN + 1];
+	size_t		 n = strcspn(b, " ");
+	int		 r;
+
+	snprintf(name, sizeof name, "%.*s", (int)n, b);
+	if ((r = holder_name_cmp(a, name)) != 0)
+		return r;
+	return strcmp(a + strcspn(a, " "), b + n);
+}
+
+/* Return the index of o's first holder not ordered before name. */
+static size_t
+holder_first(const struct ks_out *o, const char *name)
+{
+	size_t	lo = 0, hi = o->ngiven, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (holder_name_cmp(o->given[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
  * Return 1 if member name, with the key of fingerprint fp (NULL: any),
- * holds session o. Its holders are kept as "name fingerprint".
+ * holds session o. Its holders are kept as "name fingerprint", sorted
+ * (holder_cmp): a distribution checks every member of a room, so this
+ * must not be a scan of them all.
  */
 int
 keystore_out_given(const struct ks_out *o, const char *name, const char *fp)
 {
-	char	who[NAME_MAX_LEN + 1];
-
-	for (size_t i = 0; i < o->ngiven; i++) {
-		const char *ofp = keystore_out_holder(o, i, who);
-
-		if (ofp != NULL && proto_name_equal(who, name) &&
-		    (fp == NULL || strcmp(ofp, fp) == 0))
+	for (size_t i = holder_first(o, name); i < o->ngiven &&
+	    holder_name_cmp(o->given[i], name) == 0; i++)
+		if (fp == NULL || strcmp(strchr(o->given[i], ' ') + 1, fp) ==
+		    0)
 			return 1;
-	}
 	return 0;
 }
 
@@ -685,12 +738,19 @@ void
 keystore_out_give(struct ks_out *o, const char *name, const char *fp)
 {
 	char	*e;
+	size_t	 at;
 
 	if (keystore_out_given(o, name, fp))
 		return;
 	xasprintf(&e, "%s %s", name, fp);
+	/* After the entries of the same name: the order stays sorted. */
+	for (at = holder_first(o, name); at < o->ngiven &&
+	    holder_cmp(&o->given[at], &e) < 0; at++)
+		;
 	o->given = xreallocarray(o->given, o->ngiven + 1, sizeof *o->given);
-	o->given[o->ngiven++] = e;
+	memmove(o->given + at + 1, o->given + at,
+	    (o->ngiven++ - at) * sizeof *o->given);
+	o->given[at] = e;
 }
 
 /*

@@ -557,13 +557,18 @@ apply_control(struct player_table *t, struct player_slot *s,
 	struct video			*nv;
 	char				 err[VIDEO_ERR_LEN];
 	uint32_t			 gen;
-	double				 at;
-	int				 qi;
+	double				 at, to;
+	int				 qi, action;
+	uint8_t				 quality;
 
+	/* One request, whole: a newer one may land while this one runs. */
 	lock(t);
 	gen = s->control_gen;
+	action = s->control_action;
+	to = s->control_to;
+	quality = s->control_quality;
 	unlock(t);
-	switch (s->control_action) {
+	switch (action) {
 	case PLAYER_PAUSE:
 		STORE(&s->paused, 1);
 		break;
@@ -571,23 +576,30 @@ apply_control(struct player_table *t, struct player_slot *s,
 		STORE(&s->paused, 0);
 		break;
 	case PLAYER_SEEK:
-		at = s->control_to > info->duration ? info->duration :
-		    s->control_to;
+		at = to > info->duration ? info->duration : to;
 		if (video_seek(*v, (int64_t)llround(at * info->fps), err) != 0)
 			log_warnx("seek: %s", err);
 		break;
 	case PLAYER_QUALITY:
 		title = library_find(lib, s->title);
-		qi = library_quality_index((enum quality)s->control_quality);
-		if (title == NULL || qi < 0 || title->path[qi] == NULL ||
-		    video_open(title->path[qi], &nv, err) != 0)
+		qi = library_quality_index((enum quality)quality);
+		if (title == NULL || qi < 0 || title->path[qi] == NULL) {
+			log_warnx("%s has no %s: staying at %s", s->title,
+			    proto_quality_name((enum quality)quality),
+			    proto_quality_name((enum quality)s->quality));
 			break;
+		}
+		if (video_open(title->path[qi], &nv, err) != 0) {
+			log_warnx("switching quality: %s", err);
+			break;
+		}
 		at = (double)video_position(*v) / info->fps;
 		video_get_info(nv, info);
-		video_seek(nv, (int64_t)llround(at * info->fps), err);
+		if (video_seek(nv, (int64_t)llround(at * info->fps), err) != 0)
+			log_warnx("switching quality: %s", err);
 		video_close(*v);
 		*v = nv;
-		s->quality = s->control_quality;
+		s->quality = quality;
 		break;
 	}
 	STORE(&s->applied_gen, gen);

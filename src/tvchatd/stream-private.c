@@ -271,6 +271,14 @@ stream_private_tick(struct stream *st, int64_t now, char *err)
 	int64_t	late;
 	int	r;
 
+	/*
+	 * The first frame of a schedule (a start, a seek, a switch) is never
+	 * late: the schedule starts when it goes out. A loaded machine that
+	 * took a while to get here skipped it, and the picture began with a
+	 * gap.
+	 */
+	if (video_position(st->v) == st->base_frame)
+		st->base_ms = now;
 	late = (int64_t)((double)(now - st->base_ms) / st->frame_ms) -
 	    (video_position(st->v) - st->base_frame);
 	/* Catch up by skipping, but never past the last frame. */

@@ -20,7 +20,9 @@ art_rows() {
 	    wc -l
 }
 
-make_clip clip 20 240p 720p || exit 1
+# Long enough to outlast the steps below on a loaded machine: at 20 s a
+# CI run saw the clip end before /window and /stop.
+make_clip clip 60 240p 720p || exit 1
 start_server -v "$WORK/videos" || exit 1
 tui_start alice 100 36 tmux-256color
 wait_screen alice 'Connected to' 30 || exit 1
@@ -28,10 +30,10 @@ start_client bob
 wait_for "$WORK/bob.out" '"event":"welcome"' 30
 
 type_line alice "/videos"
-check "/videos lists the clip" wait_screen alice 'clip +20 s +240p, 720p'
+check "/videos lists the clip" wait_screen alice 'clip +60 s +240p, 720p'
 type_line alice "/play clip 240p"
 check "the status bar shows the stream" \
-    wait_screen alice '> clip 240p 00:0[1-9]/00:20 [0-9]+fps'
+    wait_screen alice '> clip 240p 00:0[1-9]/01:00 [0-9]+fps'
 sleep 1
 check "the video pane shows ASCII art" test "$(art_rows alice)" -ge 8
 check "... in colour" \

@@ -21,7 +21,6 @@
 #include "stream-out.h"
 #include "stream-private.h"
 #include "stream.h"
-#include "util.h"
 
 #define AUTO_WINDOW_MS		2000	/* judge drops over this long */
 #define AUTO_DROP_RATIO		0.10	/* more dropped than this: step down */
@@ -78,15 +77,14 @@ position(const struct stream *st)
 }
 
 /*
- * Restart the schedule: the next frame is due now. The clock is read
- * afresh: opening or seeking a file takes a while, and that time must not
- * count as lateness (which would skip frames at once).
+ * Restart the schedule: the next frame is due now. Its clock starts when
+ * that frame goes out (stream_private_tick): opening or seeking a file
+ * takes a while, and that time must not count as lateness.
  */
 void
 stream_private_reschedule(struct stream *st, int64_t now)
 {
-	(void)now;
-	st->base_ms = util_now_ms();
+	st->base_ms = now;
 	st->base_frame = video_position(st->v);
 	st->key = 1;
 }
@@ -273,9 +271,9 @@ stream_private_tick(struct stream *st, int64_t now, char *err)
 
 	/*
 	 * The first frame of a schedule (a start, a seek, a switch) is never
-	 * late: the schedule starts when it goes out. A loaded machine that
-	 * took a while to get here skipped it, and the picture began with a
-	 * gap.
+	 * late: the schedule starts when it goes out. Counted from
+	 * stream_private_reschedule, a loaded machine that took a while to
+	 * get here skipped it, and the picture began with a gap.
 	 */
 	if (video_position(st->v) == st->base_frame)
 		st->base_ms = now;
